@@ -1,0 +1,74 @@
+/**
+ * Vector-Jacobian products of activations, in two modes:
+ * - 'vanilla': the true gradient.
+ * - 'guided': guided backpropagation (Springenberg et al. 2015). At every ReLU-family
+ *   unit the gradient passes only where the unit's input is positive AND the incoming
+ *   gradient is positive. ReLU6 also blocks above 6 (clipped). LeakyReLU and PReLU keep
+ *   their negative slope for negative inputs but still drop negative gradients. Every
+ *   other activation (sigmoid, tanh, ELU, swish, ...) passes its true gradient.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+export type GradMode = 'vanilla' | 'guided';
+
+/** Activation descriptor, independent of where it came from (a layer's `activation`, a ReLU layer, ...). */
+export type ActivationSpec =
+  | { kind: 'linear' }
+  | { kind: 'relu'; maxValue?: number; threshold?: number }
+  | { kind: 'leaky'; alpha: number | tf.Tensor }
+  | { kind: 'sigmoid' }
+  | { kind: 'tanh' }
+  | { kind: 'softmax'; axis: number }
+  /** Anything else: differentiate `fn` with tfjs autodiff (elementwise kernels exist on every backend). */
+  | { kind: 'other'; name: string; fn: (z: tf.Tensor) => tf.Tensor };
+
+/** Maps a tfjs-layers Activation object to a spec. */
+export function activationSpecOf(activation: { getClassName(): string; apply(t: tf.Tensor): tf.Tensor } | null | undefined): ActivationSpec {
+  if (!activation) return { kind: 'linear' };
+  const name = activation.getClassName();
+  switch (name) {
+    case 'linear': return { kind: 'linear' };
+    case 'relu': return { kind: 'relu' };
+    case 'relu6': return { kind: 'relu', maxValue: 6 };
+    case 'sigmoid': return { kind: 'sigmoid' };
+    case 'tanh': return { kind: 'tanh' };
+    case 'softmax': return { kind: 'softmax', axis: -1 };
+    default: return { kind: 'other', name, fn: (z) => activation.apply(z) };
+  }
+}
+
+/**
+ * dL/dz given dL/dy, where y = act(z). `z` is the activation's input, `y` its output
+ * (either may be used; both are recorded by the forward pass).
+ */
+export function activationGrad(spec: ActivationSpec, z: tf.Tensor, y: tf.Tensor, dy: tf.Tensor, mode: GradMode): tf.Tensor {
+  return tf.tidy(() => {
+    switch (spec.kind) {
+      case 'linear':
+        return tf.clone(dy);
+      case 'relu': {
+        const threshold = spec.threshold ?? 0;
+        let pass = tf.greater(z, threshold);
+        if (spec.maxValue !== undefined) pass = tf.logicalAnd(pass, tf.less(z, spec.maxValue));
+        const g = mode === 'guided' ? tf.relu(dy) : dy;
+        return tf.mul(g, tf.cast(pass, 'float32'));
+      }
+      case 'leaky': {
+        const slope = tf.where(tf.greater(z, 0), tf.onesLike(z), tf.mul(tf.onesLike(z), spec.alpha));
+        const g = mode === 'guided' ? tf.relu(dy) : dy;
+        return tf.mul(g, slope);
+      }
+      case 'sigmoid':
+        return tf.mul(dy, tf.mul(y, tf.sub(1, y)));
+      case 'tanh':
+        return tf.mul(dy, tf.sub(1, tf.square(y)));
+      case 'softmax': {
+        const axis = spec.axis < 0 ? y.rank + spec.axis : spec.axis;
+        const dot = tf.sum(tf.mul(dy, y), axis, true);
+        return tf.mul(y, tf.sub(dy, dot));
+      }
+      case 'other':
+        return tf.grad(spec.fn)(z, dy);
+    }
+  });
+}

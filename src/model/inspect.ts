@@ -1,0 +1,142 @@
+/**
+ * What the methods need to know about a model: its input, the target conv layer for
+ * Grad-CAM, and whether its head allows CAM (and if not, why).
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import { WhycamError } from '../errors';
+import { findOpByLayerName, type FlatGraph, type GraphOp } from './graph';
+import { activationSpecOf } from '../gradients/activation-grad';
+
+export interface TargetLayer {
+  /** Op index in the flat graph. */
+  op: number;
+  /** Ref of its output, the feature maps A. */
+  ref: number;
+  /** Nested path, e.g. "sequential_2/mobilenetv2_0.35_224/out_relu". */
+  path: string;
+  name: string;
+  height: number;
+  width: number;
+  channels: number;
+}
+
+/**
+ * How CAM reads the class weights:
+ * - 'dense': A -> global average pooling -> one Dense layer; CAM_c = sum_k W[k,c] A_k.
+ * - 'class-conv': A already has one channel per class, followed by global average
+ *   pooling (Darknet-style class convolution); CAM_c = A_c.
+ */
+export type CamHead =
+  | { applies: true; kind: 'dense'; denseOp: number }
+  | { applies: true; kind: 'class-conv' }
+  | { applies: false; reason: string };
+
+const PASS_THROUGH = new Set(['Flatten', 'Reshape', 'Dropout', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'ActivityRegularization']);
+
+function isSpatial(shape: Array<number | null>): boolean {
+  return shape.length === 4 && ((shape[1] ?? 0) > 1 || (shape[2] ?? 0) > 1);
+}
+
+function targetFromOp(graph: FlatGraph, op: GraphOp): TargetLayer {
+  const ref = op.outputs[0];
+  const shape = graph.shapes[ref];
+  if (shape.length !== 4) {
+    throw new WhycamError('UNKNOWN_LAYER', `Layer '${op.path}' has output shape [${shape.map(String)}]; the target layer needs a 4-D [batch, height, width, channels] output.`);
+  }
+  return {
+    op: op.index, ref, path: op.path, name: op.layer.name,
+    height: shape[1] ?? 0, width: shape[2] ?? 0, channels: shape[3] ?? 0,
+  };
+}
+
+/** The last layer with a spatial 4-D output: the last conv block before the classifier head. */
+export function findTargetLayer(graph: FlatGraph, name?: string): TargetLayer {
+  if (name !== undefined) {
+    const op = findOpByLayerName(graph, name);
+    if (!op) {
+      const candidates = graph.ops.filter((o) => isSpatial(graph.shapes[o.outputs[0]])).slice(-5).map((o) => o.layer.name);
+      throw new WhycamError('UNKNOWN_LAYER', `No layer named '${name}'. Layers with spatial outputs near the head: ${candidates.join(', ')}.`);
+    }
+    return targetFromOp(graph, op);
+  }
+  for (let i = graph.ops.length - 1; i >= 0; i--) {
+    const op = graph.ops[i];
+    if (op.outputs.length === 1 && isSpatial(graph.shapes[op.outputs[0]])) return targetFromOp(graph, op);
+  }
+  throw new WhycamError('UNSUPPORTED_MODEL', 'The model has no layer with a spatial 4-D output, so there is nothing to place a class map on.');
+}
+
+function describe(op: GraphOp): string {
+  const act = op.layer.activation ? activationSpecOf(op.layer.activation as Parameters<typeof activationSpecOf>[0]) : null;
+  const actName = act && act.kind !== 'linear' ? (act.kind === 'other' ? act.name : act.kind) : '';
+  return `${op.className}${actName ? `(${actName})` : ''}`;
+}
+
+/** Decides whether CAM applies between the target layer and the class scores. */
+export function analyseCamHead(graph: FlatGraph, target: TargetLayer, numClasses: number): CamHead {
+  // Walk the single chain of ops from the target to the output.
+  const chain: GraphOp[] = [];
+  let ref = target.ref;
+  while (ref !== graph.outputRef) {
+    const consumers = graph.consumers[ref];
+    if (consumers.length !== 1) {
+      return { applies: false, reason: `the output of '${target.name}' branches before the classifier; CAM needs a straight head: conv -> global average pooling -> one Dense layer` };
+    }
+    const op = graph.ops[consumers[0]];
+    if (op.inputs.length !== 1 || op.outputs.length !== 1) {
+      return { applies: false, reason: `'${op.layer.name}' (${op.className}) merges several inputs between '${target.name}' and the output; CAM needs conv -> global average pooling -> one Dense layer` };
+    }
+    chain.push(op);
+    ref = op.outputs[0];
+  }
+  const head = chain.filter((o) => !PASS_THROUGH.has(o.className));
+  const summary = head.length ? head.map(describe).join(' -> ') : 'nothing';
+  const why = (detail: string) => ({
+    applies: false as const,
+    reason: `the head after '${target.name}' is ${summary}; ${detail}. Grad-CAM still applies.`,
+  });
+  if (!head.length || head[0].className !== 'GlobalAveragePooling2D') {
+    return why('CAM needs global average pooling right after the target layer');
+  }
+  const rest = head.slice(1);
+  const isSoftmaxAct = (o: GraphOp) => o.className === 'Softmax' ||
+    (o.className === 'Activation' && ['softmax', 'sigmoid', 'linear'].includes(activationSpecOf(o.layer.activation as Parameters<typeof activationSpecOf>[0]).kind));
+  const denses = rest.filter((o) => !isSoftmaxAct(o));
+  if (denses.length === 0) {
+    if (target.channels === numClasses) return { applies: true, kind: 'class-conv' };
+    return why(`global average pooling gives ${target.channels} values but the model has ${numClasses} classes`);
+  }
+  if (denses.length === 1 && denses[0].className === 'Dense' && rest.indexOf(denses[0]) === 0) {
+    const act = activationSpecOf(denses[0].layer.activation as Parameters<typeof activationSpecOf>[0]).kind;
+    if (act === 'linear' || act === 'softmax' || act === 'sigmoid') return { applies: true, kind: 'dense', denseOp: denses[0].index };
+    return why(`the Dense layer has a ${act} activation before the class scores`);
+  }
+  const nDense = denses.filter((o) => o.className === 'Dense').length;
+  return why(nDense > 1
+    ? `CAM needs exactly one Dense layer after global average pooling, this head has ${nDense}`
+    : 'CAM needs exactly one Dense layer after global average pooling');
+}
+
+/** The model's single image input: [batch, height, width, channels]. */
+export interface InputSpec {
+  height: number;
+  width: number;
+  channels: 1 | 3;
+}
+
+export function inputSpecOf(graph: FlatGraph): InputSpec {
+  const shape = graph.shapes[graph.inputRef];
+  const [, h, w, c] = shape;
+  if (shape.length !== 4 || !h || !w || (c !== 1 && c !== 3)) {
+    throw new WhycamError(
+      'UNSUPPORTED_MODEL',
+      `The model input has shape [${shape.map((d) => (d === null ? 'null' : d))}]; whycam needs a fixed-size image input [batch, height, width, 1 or 3].`,
+    );
+  }
+  return { height: h, width: w, channels: c };
+}
+
+/** Reads a Dense layer's kernel column for one class, for CAM. */
+export function denseKernel(graph: FlatGraph, denseOp: number): tf.Tensor2D {
+  return (graph.ops[denseOp].layer.kernel as { read(): tf.Tensor }).read() as tf.Tensor2D;
+}

@@ -1,0 +1,139 @@
+/**
+ * One forward pass that records what every method needs: each value of the flat
+ * graph, the pre-activation of layers whose activation we split off (so the score
+ * is the logit before a final softmax, and activation gradients can use it), the
+ * logits and the class probabilities.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import type { FlatGraph, GraphOp } from '../model/graph';
+import { activationSpecOf, type ActivationSpec } from '../gradients/activation-grad';
+import { WhycamError } from '../errors';
+
+/** Layers whose linear part has a hand-written gradient; their activation is run separately. */
+export const SPLIT_ACTIVATION_CLASSES = new Set(['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D', 'Dense']);
+
+let linearActivation: unknown;
+function linear(): unknown {
+  // tfjs-layers does not export activation instances; borrow one from a throwaway layer.
+  if (!linearActivation) linearActivation = (tfl.layers.dense({ units: 1 }) as unknown as { activation: unknown }).activation;
+  return linearActivation;
+}
+
+export function splitActivationOf(op: GraphOp): ActivationSpec | null {
+  if (!SPLIT_ACTIVATION_CLASSES.has(op.className)) return null;
+  const act = op.layer.activation as Parameters<typeof activationSpecOf>[0];
+  const spec = activationSpecOf(act);
+  return spec.kind === 'linear' ? null : spec;
+}
+
+/** Where the class score comes from. */
+export type LogitsSource =
+  /** Pre-activation of the final layer (its softmax/sigmoid split off). */
+  | { kind: 'pre-activation'; op: number }
+  /** Input of a final Activation/Softmax layer. */
+  | { kind: 'activation-input'; op: number }
+  /** The model output itself (it has no final softmax). */
+  | { kind: 'output' };
+
+export interface ForwardRecord {
+  graph: FlatGraph;
+  /** Concrete value of every ref of the graph. */
+  values: tf.Tensor[];
+  /** Pre-activation values of ops whose activation was split off. */
+  preActivations: Map<number, tf.Tensor>;
+  logits: tf.Tensor2D;
+  logitsSource: LogitsSource;
+  probabilities: tf.Tensor2D;
+  dispose(): void;
+}
+
+function callLayer(op: GraphOp, inputs: tf.Tensor[]): tf.Tensor[] {
+  const out = op.layer.apply(inputs.length === 1 ? inputs[0] : inputs, { training: false });
+  return Array.isArray(out) ? (out as tf.Tensor[]) : [out as tf.Tensor];
+}
+
+function runOp(op: GraphOp, inputs: tf.Tensor[]): { outputs: tf.Tensor[]; z?: tf.Tensor } {
+  const split = splitActivationOf(op);
+  if (!split) return { outputs: callLayer(op, inputs) };
+  const layer = op.layer as { activation: unknown } & GraphOp['layer'];
+  const act = layer.activation as { apply(t: tf.Tensor): tf.Tensor };
+  layer.activation = linear();
+  let z: tf.Tensor;
+  try {
+    z = callLayer(op, inputs)[0];
+  } finally {
+    layer.activation = act;
+  }
+  return { outputs: [act.apply(z)], z };
+}
+
+function looksLikeDistribution(p: tf.Tensor2D): boolean {
+  const v = p.dataSync();
+  let sum = 0;
+  for (const x of v) {
+    if (!(x >= 0 && x <= 1)) return false;
+    sum += x;
+  }
+  return Math.abs(sum - 1) < 1e-3;
+}
+
+export function runForward(graph: FlatGraph, input: tf.Tensor4D): ForwardRecord {
+  const values: tf.Tensor[] = new Array(graph.shapes.length);
+  const preActivations = new Map<number, tf.Tensor>();
+  const owned: tf.Tensor[] = [];
+  const dispose = () => {
+    for (const t of owned) t.dispose();
+    owned.length = 0;
+  };
+  try {
+    values[graph.inputRef] = tf.clone(input);
+    owned.push(values[graph.inputRef]);
+    for (const op of graph.ops) {
+      const ins = op.inputs.map((r) => values[r]);
+      let result: { outputs: tf.Tensor[]; z?: tf.Tensor };
+      try {
+        result = tf.tidy(() => {
+          const r = runOp(op, ins);
+          return { outputs: r.outputs, z: r.z };
+        }) as { outputs: tf.Tensor[]; z?: tf.Tensor };
+      } catch (e) {
+        throw new WhycamError('UNSUPPORTED_LAYER', `Layer '${op.path}' (${op.className}) failed in the forward pass: ${(e as Error).message}`, { cause: e });
+      }
+      result.outputs.forEach((t, i) => { values[op.outputs[i]] = t; owned.push(t); });
+      if (result.z) { preActivations.set(op.index, result.z); owned.push(result.z); }
+    }
+
+    const finalOp = graph.ops[graph.producer[graph.outputRef]];
+    const output = values[graph.outputRef];
+    if (output.rank !== 2) {
+      throw new WhycamError('UNSUPPORTED_MODEL', `The model output has shape [${output.shape}]; whycam needs a classifier with output [batch, classes].`);
+    }
+    let logits: tf.Tensor2D;
+    let logitsSource: LogitsSource;
+    const finalSplit = finalOp ? splitActivationOf(finalOp) : null;
+    const finalActLayer = finalOp && (finalOp.className === 'Softmax' || (finalOp.className === 'Activation' &&
+      ['softmax', 'sigmoid'].includes(activationSpecOf(finalOp.layer.activation as Parameters<typeof activationSpecOf>[0]).kind)));
+    if (finalSplit && (finalSplit.kind === 'softmax' || finalSplit.kind === 'sigmoid')) {
+      logits = preActivations.get(finalOp.index) as tf.Tensor2D;
+      logitsSource = { kind: 'pre-activation', op: finalOp.index };
+    } else if (finalActLayer) {
+      logits = values[finalOp.inputs[0]] as tf.Tensor2D;
+      logitsSource = { kind: 'activation-input', op: finalOp.index };
+    } else {
+      logits = output as tf.Tensor2D;
+      logitsSource = { kind: 'output' };
+    }
+    let probabilities: tf.Tensor2D;
+    if (logitsSource.kind !== 'output' || looksLikeDistribution(output as tf.Tensor2D)) {
+      probabilities = output as tf.Tensor2D;
+    } else {
+      probabilities = tf.softmax(output as tf.Tensor2D);
+      owned.push(probabilities);
+    }
+    return { graph, values, preActivations, logits, logitsSource, probabilities, dispose };
+  } catch (e) {
+    dispose();
+    throw e;
+  }
+}
