@@ -1,0 +1,8 @@
+/** Image files in pure JS (PNG via pngjs, JPEG via jpeg-js): decode, encode, resize. Node-side (uses Buffer). */
+export type { ImageInput } from './types';
+export { decodeImage, IMAGE_LIMITS } from './decode';
+export type { DecodeOptions } from './decode';
+export { encodePng } from './encode';
+export { resizeImage } from './resize';
+export { applyOrientation, readJpegOrientation } from './orientation';
+export type { Orientation } from './orientation';
