@@ -193,8 +193,20 @@ export class Explainer {
     return new Set(list);
   }
 
-  /** Runs the pipeline, yielding stages in order. Always iterate to the end or `return()` early: that frees the tensors. */
-  async *explain(image: ImageInput, options: ExplainOptions = {}): AsyncGenerator<Stage, void, undefined> {
+  /** An already-preprocessed input must match the model input exactly; it is used as is, not disposed. */
+  private checkTensorInput(x: tf.Tensor): tf.Tensor4D {
+    const { height, width, channels } = this.input;
+    const want = [1, height, width, channels];
+    if (x.isDisposed || x.rank !== 4 || x.shape.some((d, i) => d !== want[i])) {
+      throw new WhycamError('INPUT_SHAPE', `The input tensor has shape [${x.shape}]; this model needs [${want}] (or pass an image to be resized).`);
+    }
+    return x as tf.Tensor4D;
+  }
+
+  /**
+   * Runs the pipeline, yielding stages in order. `image` is pixels (resized and scaled
+   * here) or a preprocessed [1, H, W, C] tensor in the model's own value range. Always iterate to the end or `return()` early: that frees the tensors. */
+  async *explain(image: ImageInput | tf.Tensor4D, options: ExplainOptions = {}): AsyncGenerator<Stage, void, undefined> {
     if (this.disposed) throw new WhycamError('BAD_OPTION', 'This explainer has been disposed.');
     const t0 = performance.now();
     const methods = this.checkMethods(options.methods);
@@ -215,11 +227,15 @@ export class Explainer {
     let record: ForwardRecord | null = null;
     const passes: BackwardPass[] = [];
     try {
-      const x = imageToInput(image, this.input, this.range);
-      try {
-        record = runForward(this.graph, x);
-      } finally {
-        x.dispose();
+      if (image instanceof tf.Tensor) {
+        record = runForward(this.graph, this.checkTensorInput(image));
+      } else {
+        const x = imageToInput(image, this.input, this.range);
+        try {
+          record = runForward(this.graph, x);
+        } finally {
+          x.dispose();
+        }
       }
       const probs = record.probabilities.dataSync();
       const order = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a]);
@@ -313,7 +329,7 @@ export class Explainer {
   }
 
   /** Runs every stage and gathers the result. */
-  async explainAll(image: ImageInput, options: ExplainOptions = {}): Promise<Explanation> {
+  async explainAll(image: ImageInput | tf.Tensor4D, options: ExplainOptions = {}): Promise<Explanation> {
     const out: Explanation = { predictions: [], classIndex: -1, maps: {}, skipped: {}, stages: [] };
     for await (const stage of this.explain(image, options)) {
       out.stages.push({ stage: stage.stage, elapsedMs: stage.elapsedMs, ms: stage.ms });
@@ -329,7 +345,7 @@ export class Explainer {
   }
 
   /** Top-k predictions only (one forward pass, no backward). */
-  async predict(image: ImageInput, topK = 5): Promise<Prediction[]> {
+  async predict(image: ImageInput | tf.Tensor4D, topK = 5): Promise<Prediction[]> {
     const gen = this.explain(image, { topK, methods: ['cam'] });
     try {
       const first = await gen.next();
