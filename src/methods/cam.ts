@@ -9,12 +9,15 @@ import type { CamHead } from '../model/inspect';
 
 /** `features` is A [1, H, W, K]; `denseKernel` is W [K, classes] for the 'dense' head. Returns H*W values. */
 export function camMap(features: tf.Tensor4D, head: CamHead & { applies: true }, classIndex: number, denseKernel?: tf.Tensor2D): Float32Array {
-  return tf.tidy(() => {
+  const map = tf.tidy(() => {
     const [, h, w, k] = features.shape;
     if (head.kind === 'class-conv') {
       return tf.slice(features, [0, 0, 0, classIndex], [1, h, w, 1]);
     }
     const column = tf.slice(denseKernel as tf.Tensor2D, [0, classIndex], [k, 1]);
     return tf.matMul(tf.reshape(features, [h * w, k]), column);
-  }).dataSync() as Float32Array;
+  });
+  const data = map.dataSync() as Float32Array;
+  map.dispose();
+  return data;
 }

@@ -125,13 +125,26 @@ async function fromArtifacts(json: ModelJson, weightFiles: Map<string, Uint8Arra
   const weightData = new Uint8Array(total);
   let offset = 0;
   for (const c of chunks) { weightData.set(c, offset); offset += c.byteLength; }
+  return withVariableCleanup(() => tfl.loadLayersModel(tf.io.fromMemory({
+    modelTopology: json.modelTopology as object,
+    weightSpecs: specs,
+    weightData: weightData.buffer,
+  })));
+}
+
+/**
+ * tfjs-layers creates each layer's weight variables as it builds the model; when a later
+ * layer fails, the earlier ones stay registered. Dispose what the failed load created.
+ */
+async function withVariableCleanup(load: () => Promise<tfl.LayersModel>): Promise<tfl.LayersModel> {
+  const engine = tf.engine();
+  const before = new Set(Object.keys(engine.registeredVariables));
   try {
-    return await tfl.loadLayersModel(tf.io.fromMemory({
-      modelTopology: json.modelTopology as object,
-      weightSpecs: specs,
-      weightData: weightData.buffer,
-    }));
+    return await load();
   } catch (e) {
+    for (const [name, v] of Object.entries(engine.registeredVariables)) {
+      if (!before.has(name)) v.dispose();
+    }
     throw classifyLoadError(e);
   }
 }
@@ -166,13 +179,13 @@ async function fromZip(data: ArrayBuffer | Uint8Array): Promise<LoadedModel> {
 async function fromUrl(url: string, onProgress?: (f: number) => void): Promise<LoadedModel> {
   let model: tfl.LayersModel;
   try {
-    model = await tfl.loadLayersModel(url, { onProgress });
+    model = await withVariableCleanup(() => tfl.loadLayersModel(url, { onProgress }));
   } catch (e) {
     const msg = (e as Error)?.message ?? String(e);
-    if (/404|Not Found|Failed to fetch|ENOENT|fetch failed|status code/i.test(msg)) {
+    if (/404|Not Found|Failed to fetch|ENOENT|fetch failed|status code|ECONNREFUSED/i.test(msg)) {
       throw new WhycamError('MODEL_NOT_FOUND', `Could not fetch the model at ${url}: ${msg}`, { cause: e });
     }
-    throw classifyLoadError(e);
+    throw e;
   }
   let metadata: ModelMetadata | null = null;
   try {

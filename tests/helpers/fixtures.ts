@@ -1,0 +1,28 @@
+/** The shared Teachable Machine fixtures (../shared beside the repository, as in CI). */
+import * as fs from 'fs';
+import * as path from 'path';
+import { decodeImage } from '../../src/image';
+import type { ImageInput } from '../../src/image/types';
+
+export const TM_DIR = path.resolve(__dirname, '../../../shared/fixtures/teachable-machine');
+export const TM_MODEL = path.join(TM_DIR, 'image-model');
+export const TM_ZIP = path.join(TM_DIR, 'image-model.zip');
+export const TM_TINY = path.join(TM_DIR, 'tiny-image-model');
+
+if (!fs.existsSync(TM_MODEL)) {
+  throw new Error(`The shared fixtures are missing at ${TM_DIR}: the tests expect ../shared/fixtures beside the repository.`);
+}
+
+/** The 22 training photos: [path, label]. */
+export function tmPhotos(): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const [dir, label] of [['class-1', 'Class 1'], ['class-2', 'Class 2']]) {
+    const d = path.join(TM_DIR, 'images', dir);
+    for (const f of fs.readdirSync(d).filter((n) => n.endsWith('.png')).sort()) out.push([path.join(d, f), label]);
+  }
+  return out;
+}
+
+export function readImage(file: string): ImageInput {
+  return decodeImage(new Uint8Array(fs.readFileSync(file)));
+}
