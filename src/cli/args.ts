@@ -1,0 +1,184 @@
+/** Command-line parsing for `whycam` with Node's own util.parseArgs (no dependency). */
+import { parseArgs } from 'util';
+import { WhycamError } from '../errors';
+import { METHOD_NAMES, type MethodName } from '../methods/types';
+import { INPUT_RANGES, type InputRange } from '../model/preprocess';
+import { COLORMAP_NAMES, type ColormapName } from '../render/colormaps';
+import { EXIT, type ExitCode } from './exit-codes';
+
+/** A CLI-level failure that is not an engine error (command line, output files). */
+export class CliError extends Error {
+  constructor(message: string, readonly exitCode: ExitCode) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+export const DEFAULT_OUT_DIR = 'whycam-out';
+export const BACKENDS = ['wasm', 'cpu'] as const;
+export type CliBackend = (typeof BACKENDS)[number];
+
+export const USAGE = `Usage: whycam explain <image.png|.jpg> [options]
+
+Explains an image classifier's answer for one photo: prints the top 5 predictions
+and writes one heat-map overlay PNG per method (<image name>.<method>.png).
+
+Options:
+  --model <path|url>     model directory, model.json, Teachable Machine .zip or
+                         http(s) URL of a model.json (default: models/default/)
+  --class <index|label>  class to explain (default: the top prediction)
+  --method <list>        comma-separated, from: ${METHOD_NAMES.join(',')}
+                         (default: all)
+  --layer <name>         target conv layer for the class maps
+                         (default: the last layer with a spatial output)
+  --range <range>        pixel values the model expects: ${INPUT_RANGES.join(' | ')}
+                         (default: metadata.json; Teachable Machine -1..1; else 0..1)
+  --out <dir>            directory for the overlay PNGs (default: ./${DEFAULT_OUT_DIR})
+  --json <file>          also write predictions and raw maps as JSON
+  --backend <name>       ${BACKENDS.join(' | ')} (default: wasm)
+  --colormap <name>      ${COLORMAP_NAMES.join(' | ')} (default: turbo)
+  --opacity <0..1>       heat-map opacity over the photo (default: 0.5)
+  -h, --help             show this help
+
+Exit codes: 0 done, 1 unexpected error, 2 bad command line, 3 bad image,
+  4 bad or missing model, 5 class or layer not in the model, 6 backend failed,
+  7 could not write output. WHYCAM_DEBUG=1 adds stack traces to unexpected errors.
+`;
+
+export interface ExplainArgs {
+  image: string;
+  model?: string;
+  class?: string;
+  methods: MethodName[];
+  layer?: string;
+  range?: InputRange;
+  out: string;
+  json?: string;
+  backend: CliBackend;
+  colormap: ColormapName;
+  opacity: number;
+}
+
+export type Command = { kind: 'help' } | { kind: 'explain'; args: ExplainArgs };
+
+const OPTIONS = {
+  model: { type: 'string' },
+  class: { type: 'string' },
+  method: { type: 'string', multiple: true },
+  layer: { type: 'string' },
+  range: { type: 'string' },
+  out: { type: 'string' },
+  json: { type: 'string' },
+  backend: { type: 'string' },
+  colormap: { type: 'string' },
+  opacity: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const usageError = (message: string) => new CliError(`${message} (see whycam --help)`, EXIT.USAGE);
+
+/**
+ * parseArgs refuses `--range -1..1` as ambiguous (the value starts with a dash); the
+ * usage advertises exactly that form, so glue such values on as `--range=-1..1`.
+ */
+function joinDashValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const name = a.startsWith('--') ? a.slice(2) : '';
+    const next = argv[i + 1];
+    if (name in OPTIONS && OPTIONS[name as keyof typeof OPTIONS].type === 'string' && next !== undefined && /^-[\d.]/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
+/** parseArgs' own messages span lines and suggest '--' tricks; keep the first sentence. */
+function parseArgsMessage(e: Error & { code?: string }): string {
+  const option = /'(-[^']*)'/.exec(e.message)?.[1];
+  switch (e.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option '${option ?? '?'}'`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      // "argument missing" (last on the line) or "ambiguous" (followed by another --flag).
+      return /missing|ambiguous/.test(e.message) ? `option '${option?.split(' ')[0] ?? '?'}' needs a value` : e.message.split('\n')[0];
+    default:
+      return e.message.split('\n')[0];
+  }
+}
+
+function oneOf<T extends string>(what: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new WhycamError('BAD_OPTION', `Unknown ${what} '${value}'; use one of: ${allowed.join(', ')}.`);
+  }
+  return value as T;
+}
+
+function parseMethods(values: string[] | undefined): MethodName[] {
+  if (!values) return [...METHOD_NAMES];
+  const names = values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  if (names.length === 0) throw new WhycamError('UNKNOWN_METHOD', `--method needs at least one of: ${METHOD_NAMES.join(', ')}.`);
+  const out: MethodName[] = [];
+  for (const n of names) {
+    if (n === 'all') return [...METHOD_NAMES];
+    if (!(METHOD_NAMES as readonly string[]).includes(n)) {
+      throw new WhycamError('UNKNOWN_METHOD', `Unknown method '${n}'; use a comma-separated list of: ${METHOD_NAMES.join(', ')}.`);
+    }
+    if (!out.includes(n as MethodName)) out.push(n as MethodName);
+  }
+  return out;
+}
+
+function parseOpacity(value: string | undefined): number {
+  if (value === undefined) return 0.5;
+  const a = Number(value);
+  if (value.trim() === '' || !(a >= 0 && a <= 1)) {
+    throw new WhycamError('BAD_OPTION', `--opacity must be a number from 0 to 1; got '${value}'.`);
+  }
+  return a;
+}
+
+/**
+ * Turns argv (without node and the script) into a command. Everything that can be
+ * checked without the model is checked here, so a typo fails before tfjs loads.
+ */
+export function parseCommand(argv: string[]): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: joinDashValues(argv), options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw usageError(parseArgsMessage(e as Error));
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals[0] === 'help') return { kind: 'help' };
+  const [command, ...rest] = positionals;
+  if (command === undefined) throw usageError('missing command: whycam explain <image>');
+  if (command !== 'explain') throw usageError(`unknown command '${command}'; the command is: whycam explain <image>`);
+  if (rest.length === 0) throw usageError('explain needs an image file: whycam explain <image.png|.jpg>');
+  if (rest.length > 1) throw usageError(`explain takes one image; got ${rest.length}: ${rest.join(' ')}`);
+
+  for (const key of ['model', 'class', 'layer', 'out', 'json'] as const) {
+    if (values[key] !== undefined && values[key] === '') throw usageError(`--${key} needs a non-empty value`);
+  }
+  return {
+    kind: 'explain',
+    args: {
+      image: rest[0],
+      model: values.model,
+      class: values.class,
+      methods: parseMethods(values.method),
+      layer: values.layer,
+      range: values.range === undefined ? undefined : oneOf('range', values.range, INPUT_RANGES, '0..1'),
+      out: values.out ?? DEFAULT_OUT_DIR,
+      json: values.json,
+      backend: oneOf('backend', values.backend, BACKENDS, 'wasm'),
+      colormap: oneOf('colour map', values.colormap, COLORMAP_NAMES, 'turbo'),
+      opacity: parseOpacity(values.opacity),
+    },
+  };
+}

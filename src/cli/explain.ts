@@ -1,0 +1,146 @@
+/** `whycam explain <image>`: predictions on stdout, one overlay PNG per method, optional JSON. */
+import { existsSync, promises as fs } from 'fs';
+import * as path from 'path';
+import { useBackend } from '../backend';
+import { WhycamError, isWhycamError } from '../errors';
+import { Explainer } from '../explainer';
+import { decodeImage } from '../image';
+import type { ImageInput } from '../image/types';
+import type { MethodName, SaliencyMap } from '../methods/types';
+import { modelSourceFromPath } from '../node/model-path';
+import { normalizeMap, overlay, type NormalizeMode } from '../render';
+import { encodePng } from '../image/encode';
+import { CliError, type ExplainArgs } from './args';
+import { EXIT } from './exit-codes';
+import { jsonReport, predictionLines, shapeText } from './report';
+import { suppressTfjsNodeBanner } from './quiet-tfjs';
+
+/** Where the shipped default model lives (relative to the package, not the working directory). */
+export const DEFAULT_MODEL_DIR = path.resolve(__dirname, '../../models/default');
+
+/** Class maps are pre-ReLU scores (show the positive evidence); gradient maps are signed (show magnitude). */
+const NORMALIZE: Record<MethodName, NormalizeMode> = {
+  cam: 'positive',
+  gradcam: 'positive',
+  vanilla: 'abs',
+  guided: 'abs',
+  'guided-gradcam': 'abs',
+};
+
+export interface Output {
+  out(line: string): void;
+}
+
+/** Prefixes an engine error's message with the file it is about (unless it names it), keeping its code. */
+function about(file: string, e: unknown): unknown {
+  if (!isWhycamError(e) || e.message.includes(file)) return e;
+  return new WhycamError(e.code, `${file}: ${e.message}`, { cause: e });
+}
+
+async function readImage(file: string): Promise<ImageInput> {
+  let bytes: Buffer;
+  try {
+    bytes = await fs.readFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new WhycamError('FILE_NOT_FOUND', `No image file '${file}'.`);
+    if (code === 'EISDIR') throw new WhycamError('BAD_IMAGE', `'${file}' is a directory; give a PNG or JPEG file.`);
+    throw new WhycamError('FILE_NOT_FOUND', `Cannot read the image '${file}' (${(e as Error).message}).`);
+  }
+  try {
+    return decodeImage(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
+  } catch (e) {
+    throw about(file, e);
+  }
+}
+
+function modelLocation(model: string | undefined): string {
+  if (model !== undefined) return model;
+  if (!existsSync(path.join(DEFAULT_MODEL_DIR, 'model.json'))) {
+    throw new WhycamError('MODEL_NOT_FOUND', 'No default model is shipped yet; pass --model <dir | model.json | Teachable Machine zip | URL>.');
+  }
+  return DEFAULT_MODEL_DIR;
+}
+
+async function writeFile(file: string, data: Uint8Array | string): Promise<void> {
+  try {
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, data);
+  } catch (e) {
+    throw new CliError(`Cannot write '${file}' (${(e as Error).message}).`, EXIT.OUTPUT);
+  }
+}
+
+/** The map at the photo's own size, coloured and blended over it, as PNG bytes. */
+function renderOverlay(image: ImageInput, map: SaliencyMap, args: ExplainArgs): Uint8Array {
+  const values = normalizeMap(map, { mode: NORMALIZE[map.method] });
+  const rgba = overlay(image, { data: values, width: map.width, height: map.height }, { colormap: args.colormap, opacity: args.opacity });
+  return encodePng(rgba.data, rgba.width, rgba.height);
+}
+
+export async function explainCommand(args: ExplainArgs, io: Output): Promise<void> {
+  // Everything that needs no tfjs first, so a wrong path fails at once.
+  const image = await readImage(args.image);
+  const location = modelLocation(args.model);
+  const source = await modelSourceFromPath(location);
+
+  suppressTfjsNodeBanner();
+  await useBackend(args.backend);
+
+  let explainer;
+  try {
+    explainer = await Explainer.load(source, { range: args.range });
+  } catch (e) {
+    throw about(location, e);
+  }
+  try {
+    const result = await explainer.explainAll(image, { class: args.class, methods: args.methods, layer: args.layer });
+    const target = explainer.targetLayer(args.layer);
+    const { predictions, classIndex, maps, skipped } = result;
+
+    const base = path.parse(args.image).name;
+    const written: Partial<Record<MethodName, string>> = {};
+    for (const m of args.methods) {
+      const map = maps[m];
+      if (!map) continue;
+      const file = path.join(args.out, `${base}.${m}.png`);
+      await writeFile(file, renderOverlay(image, map, args));
+      written[m] = file;
+    }
+    if (args.json !== undefined) {
+      await writeFile(args.json, `${JSON.stringify(jsonReport(predictions, classIndex, args.methods, maps, skipped))}\n`);
+    }
+
+    const top = predictions[0];
+    const label = explainer.labels[classIndex];
+    const d = explainer.describe();
+    io.out(`Model: ${location} (input ${shapeText(d.input.width, d.input.height, d.input.channels)}, pixels ${d.range}, ${explainer.numClasses} classes)`);
+    io.out(`Image: ${args.image} (${image.width}x${image.height})`);
+    io.out('');
+    io.out(`Top ${predictions.length} predictions:`);
+    for (const l of predictionLines(predictions, classIndex)) io.out(l);
+    io.out('');
+    const why = args.class === undefined ? 'the top prediction' : top && top.index === classIndex ? 'requested; also the top prediction' : 'requested';
+    io.out(`Explaining: class ${classIndex} "${label}" (${why})`);
+    // Only the class maps (and Guided Grad-CAM) have a target layer; pure gradients have none.
+    if (args.methods.some((m) => m === 'cam' || m === 'gradcam' || m === 'guided-gradcam')) {
+      io.out(`Target layer: ${target ? `${target.path} (${target.width}x${target.height}, ${target.channels} channels)` : 'none'}`);
+    }
+    io.out('Maps:');
+    const width = Math.max(...args.methods.map((m) => m.length));
+    for (const m of args.methods) {
+      const map = maps[m];
+      const file = written[m];
+      if (map && file) {
+        io.out(`  ${m.padEnd(width)}  ${shapeText(map.width, map.height, map.channels).padEnd(11)}  ${file}`);
+      } else {
+        io.out(`  ${m.padEnd(width)}  skipped: ${skipped[m] ?? 'not computed'}`);
+      }
+    }
+    if (args.json !== undefined) io.out(`JSON: ${args.json}`);
+    const total = result.stages.length ? result.stages[result.stages.length - 1].elapsedMs : 0;
+    io.out(`(explained in ${(total / 1000).toFixed(2)} s on ${args.backend})`);
+  } finally {
+    explainer.dispose();
+  }
+}

@@ -1,0 +1,90 @@
+/** What `whycam explain` prints and the shape of its --json file. Pure functions, no I/O. */
+import type { Prediction } from '../explainer';
+import type { MethodName, SaliencyMap } from '../methods/types';
+
+export interface JsonMap {
+  width: number;
+  height: number;
+  channels: number;
+  /** Target layer of class maps and Guided Grad-CAM; null for pure gradient maps. */
+  layer: string | null;
+  /** Raw signed values, row-major HWC (`data[(y * width + x) * channels + c]`). */
+  data: Array<number | null>;
+}
+
+/**
+ * The --json file. `skipped` is always present ({} when every requested method ran), so a
+ * reader never has to test for the key; a method is in exactly one of `maps` and `skipped`.
+ */
+export interface JsonReport {
+  predictions: Prediction[];
+  class: number;
+  maps: Partial<Record<MethodName, JsonMap>>;
+  skipped: Partial<Record<MethodName, string>>;
+}
+
+/**
+ * The engine's values are float32; 9 significant digits always round-trip a float32
+ * (Math.fround(parsed) === original) while avoiding the 17-digit float64 expansions that
+ * would double the file size. Non-finite values (never expected) become null, as JSON has no NaN.
+ */
+export function float32ToJson(data: Float32Array): Array<number | null> {
+  const out = new Array<number | null>(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    out[i] = Number.isFinite(v) ? Number(v.toPrecision(9)) : null;
+  }
+  return out;
+}
+
+export function jsonReport(
+  predictions: Prediction[],
+  classIndex: number,
+  methods: MethodName[],
+  maps: Partial<Record<MethodName, SaliencyMap>>,
+  skipped: Partial<Record<MethodName, string>>,
+): JsonReport {
+  const report: JsonReport = {
+    predictions: predictions.map(({ index, label, probability }) => ({ index, label, probability })),
+    class: classIndex,
+    maps: {},
+    skipped: {},
+  };
+  for (const m of methods) {
+    const map = maps[m];
+    if (map) {
+      report.maps[m] = { width: map.width, height: map.height, channels: map.channels, layer: map.layer, data: float32ToJson(map.data) };
+    } else {
+      report.skipped[m] = skipped[m] ?? 'not computed';
+    }
+  }
+  return report;
+}
+
+/** Right-aligns numbers and left-aligns text under a header, two spaces between columns. */
+export function table(header: string[], rows: string[][], rightAligned: boolean[]): string[] {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const line = (cells: string[]) =>
+    cells.map((s, c) => (rightAligned[c] ? s.padStart(widths[c]) : s.padEnd(widths[c]))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+/** Four decimals, but a tiny probability keeps its order of magnitude instead of reading 0.0000. */
+export function formatProbability(p: number): string {
+  return p >= 0.0001 || p === 0 ? p.toFixed(4) : p.toExponential(1);
+}
+
+export function predictionLines(predictions: Prediction[], classIndex: number): string[] {
+  const rows = predictions.map((p, i) => [
+    String(i + 1),
+    String(p.index),
+    p.label,
+    formatProbability(p.probability),
+    p.index === classIndex ? '<- explained' : '',
+  ]);
+  return table(['rank', 'index', 'class', 'probability', ''], rows, [true, true, false, true, false]).map((l) => `  ${l}`);
+}
+
+export function shapeText(width: number, height: number, channels: number): string {
+  return channels === 1 ? `${width}x${height}` : `${width}x${height}x${channels}`;
+}
