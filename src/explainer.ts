@@ -210,7 +210,9 @@ export class Explainer {
     if (this.disposed) throw new WhycamError('BAD_OPTION', 'This explainer has been disposed.');
     const t0 = performance.now();
     const methods = this.checkMethods(options.methods);
-    const target = this.targetLayer(options.layer);
+    // The target layer matters only to the class maps; a wrong name must not fail a gradient-only request.
+    const wantsClassMaps = methods.has('cam') || methods.has('gradcam') || methods.has('guided-gradcam');
+    const target = wantsClassMaps ? this.targetLayer(options.layer) : null;
     const requestedClass = options.class === undefined ? undefined : this.resolveClass(options.class);
     const topK = Math.max(1, Math.min(options.topK ?? 5, this.numClasses));
     const checkAbort = () => {
@@ -245,7 +247,6 @@ export class Explainer {
       checkAbort();
 
       const inputRef = this.graph.inputRef;
-      const needClassMaps = methods.has('cam') || methods.has('gradcam') || methods.has('guided-gradcam');
       const needVanillaPass = methods.has('vanilla') || ((methods.has('gradcam') || methods.has('guided-gradcam')) && target !== null);
       const vanillaPass = needVanillaPass
         ? new BackwardPass(record, classIndex, 'vanilla', this.cache, target ? [target.ref, inputRef] : [inputRef])
@@ -253,7 +254,7 @@ export class Explainer {
       if (vanillaPass) passes.push(vanillaPass);
 
       let gradCam: SaliencyMap | null = null;
-      if (needClassMaps) {
+      if (wantsClassMaps) {
         const maps: MapStage['maps'] = {};
         const skipped: MapStage['skipped'] = {};
         if (!target) {

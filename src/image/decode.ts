@@ -10,7 +10,8 @@ import type { ImageInput } from './types';
  * phone cameras' full-resolution photos (48-50 MP); the side limit also refuses extreme strips
  * (say 100000x10) that the pixel limit alone would let through.
  */
-export const IMAGE_LIMITS = { maxSide: 16384, maxPixels: 50_000_000 } as const;
+import { IMAGE_LIMITS } from './limits';
+export { IMAGE_LIMITS };
 
 export interface DecodeOptions {
   /**

@@ -119,7 +119,7 @@ async function fromArtifacts(json: ModelJson, weightFiles: Map<string, Uint8Arra
   if (total !== expected) {
     throw new WhycamError(
       total < expected ? 'MODEL_CORRUPT' : 'WEIGHTS_MISMATCH',
-      `The weight files hold ${total} bytes but model.json describes ${expected}: ${total < expected ? 'they look truncated' : 'they belong to another model'}.`,
+      `The weight files hold ${total} bytes but model.json describes ${expected}: they are ${total < expected ? 'truncated, or ' : ''}the weights of another model.`,
     );
   }
   const weightData = new Uint8Array(total);
@@ -136,7 +136,9 @@ async function fromArtifacts(json: ModelJson, weightFiles: Map<string, Uint8Arra
  * tfjs-layers creates each layer's weight variables as it builds the model; when a later
  * layer fails, the earlier ones stay registered. Dispose what the failed load created.
  */
-async function withVariableCleanup(load: () => Promise<tfl.LayersModel>): Promise<tfl.LayersModel> {
+async function withVariableCleanup(
+  load: () => Promise<tfl.LayersModel>, classify: (e: unknown) => WhycamError = classifyLoadError,
+): Promise<tfl.LayersModel> {
   const engine = tf.engine();
   const before = new Set(Object.keys(engine.registeredVariables));
   try {
@@ -145,7 +147,7 @@ async function withVariableCleanup(load: () => Promise<tfl.LayersModel>): Promis
     for (const [name, v] of Object.entries(engine.registeredVariables)) {
       if (!before.has(name)) v.dispose();
     }
-    throw classifyLoadError(e);
+    throw classify(e);
   }
 }
 
@@ -177,16 +179,13 @@ async function fromZip(data: ArrayBuffer | Uint8Array): Promise<LoadedModel> {
 }
 
 async function fromUrl(url: string, onProgress?: (f: number) => void): Promise<LoadedModel> {
-  let model: tfl.LayersModel;
-  try {
-    model = await withVariableCleanup(() => tfl.loadLayersModel(url, { onProgress }));
-  } catch (e) {
+  const model = await withVariableCleanup(() => tfl.loadLayersModel(url, { onProgress }), (e) => {
     const msg = (e as Error)?.message ?? String(e);
     if (/404|Not Found|Failed to fetch|ENOENT|fetch failed|status code|ECONNREFUSED/i.test(msg)) {
-      throw new WhycamError('MODEL_NOT_FOUND', `Could not fetch the model at ${url}: ${msg}`, { cause: e });
+      return new WhycamError('MODEL_NOT_FOUND', `Could not fetch the model at ${url}: ${msg}`, { cause: e });
     }
-    throw e;
-  }
+    return classifyLoadError(e);
+  });
   let metadata: ModelMetadata | null = null;
   try {
     const res = await tf.env().platform.fetch(new URL('metadata.json', url).toString());

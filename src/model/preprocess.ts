@@ -6,14 +6,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { WhycamError } from '../errors';
 import type { ImageInput } from '../image/types';
+import { IMAGE_LIMITS } from '../image/limits';
 import type { InputSpec } from './inspect';
 
 export type InputRange = '0..1' | '-1..1' | '0..255';
 export const INPUT_RANGES: readonly InputRange[] = ['0..1', '-1..1', '0..255'];
 
-/** Largest accepted image: 50 megapixels, 16384 px a side. */
-export const MAX_IMAGE_PIXELS = 50_000_000;
-export const MAX_IMAGE_SIDE = 16384;
+const MAX_IMAGE_SIDE = IMAGE_LIMITS.maxSide;
+const MAX_IMAGE_PIXELS = IMAGE_LIMITS.maxPixels;
 
 export function checkImage(image: ImageInput): void {
   const { width, height, channels, data } = image ?? ({} as ImageInput);
