@@ -8,6 +8,7 @@
  *   other activation (sigmoid, tanh, ELU, swish, ...) passes its true gradient.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { reluBackward } from './kernels/relu-backward';
 
 export type GradMode = 'vanilla' | 'guided';
 
@@ -46,14 +47,14 @@ export function activationGrad(spec: ActivationSpec, z: tf.Tensor, y: tf.Tensor,
     switch (spec.kind) {
       case 'linear':
         return tf.clone(dy);
-      case 'relu': {
-        const threshold = spec.threshold ?? 0;
-        let pass = tf.greater(z, threshold);
-        if (spec.maxValue !== undefined) pass = tf.logicalAnd(pass, tf.less(z, spec.maxValue));
-        const g = mode === 'guided' ? tf.relu(dy) : dy;
-        return tf.mul(g, tf.cast(pass, 'float32'));
-      }
+      case 'relu':
+        return reluBackward(z, dy, {
+          lower: spec.threshold ?? 0, upper: spec.maxValue ?? Infinity, negativeSlope: 0, guided: mode === 'guided',
+        });
       case 'leaky': {
+        if (typeof spec.alpha === 'number') {
+          return reluBackward(z, dy, { lower: 0, upper: Infinity, negativeSlope: spec.alpha, guided: mode === 'guided' });
+        }
         const slope = tf.where(tf.greater(z, 0), tf.onesLike(z), tf.mul(tf.onesLike(z), spec.alpha));
         const g = mode === 'guided' ? tf.relu(dy) : dy;
         return tf.mul(g, slope);
