@@ -25,7 +25,9 @@ export interface ReluBackwardAttrs {
 }
 
 function loop(z: Float32Array, dy: Float32Array, dx: Float32Array, a: ReluBackwardAttrs): void {
-  const { lower, upper, negativeSlope, guided } = a;
+  const { lower, upper, guided } = a;
+  // Round the slope to float32 as tfjs does, so g * slope rounds exactly like a float32 multiply.
+  const negativeSlope = Math.fround(a.negativeSlope);
   const n = dx.length;
   if (negativeSlope === 0) {
     for (let i = 0; i < n; i++) {
