@@ -14,7 +14,8 @@ import { loadModel, type LoadedModel, type ModelMetadata, type ModelSource } fro
 import { imageToInput, INPUT_RANGES, type InputRange } from './model/preprocess';
 import { runForward, type ForwardRecord } from './record/forward';
 import { BackwardPass } from './gradients/backward';
-import { WeightCache } from './gradients/layer-grads';
+import { WeightCache } from './gradients/weight-cache';
+import { planFusion, type FusionPlan } from './record/fusion';
 import { camMap } from './methods/cam';
 import { gradCamMap } from './methods/grad-cam';
 import { vanillaGradient } from './methods/vanilla-gradient';
@@ -101,6 +102,8 @@ export class Explainer {
   private readonly defaultTarget: TargetLayer | null;
   private readonly noTargetReason: string | null;
   private readonly cache = new WeightCache();
+  /** Fusion plans by target ref (the target's value must stay materialised). */
+  private readonly plans = new Map<number, FusionPlan>();
   private disposed = false;
 
   static async load(source: ModelSource, options: ExplainerOptions = {}): Promise<Explainer> {
@@ -193,6 +196,16 @@ export class Explainer {
     return new Set(list);
   }
 
+  private fusionPlan(target: TargetLayer | null): FusionPlan {
+    const key = target ? target.ref : -1;
+    let plan = this.plans.get(key);
+    if (!plan) {
+      plan = planFusion(this.graph, target ? [target.ref] : []);
+      this.plans.set(key, plan);
+    }
+    return plan;
+  }
+
   /** An already-preprocessed input must match the model input exactly; it is used as is, not disposed. */
   private checkTensorInput(x: tf.Tensor): tf.Tensor4D {
     const { height, width, channels } = this.input;
@@ -229,12 +242,13 @@ export class Explainer {
     let record: ForwardRecord | null = null;
     const passes: BackwardPass[] = [];
     try {
+      const plan = this.fusionPlan(target);
       if (image instanceof tf.Tensor) {
-        record = runForward(this.graph, this.checkTensorInput(image));
+        record = runForward(this.graph, this.checkTensorInput(image), plan, this.cache);
       } else {
         const x = imageToInput(image, this.input, this.range);
         try {
-          record = runForward(this.graph, x);
+          record = runForward(this.graph, x, plan, this.cache);
         } finally {
           x.dispose();
         }

@@ -7,7 +7,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ForwardRecord } from '../record/forward';
 import type { GradMode } from './activation-grad';
-import { opInputGrads, type WeightCache } from './layer-grads';
+import { opInputGrads } from './layer-grads';
+import { chainInputGrad } from './chain-grad';
+import type { WeightCache } from './weight-cache';
 
 export class BackwardPass {
   private readonly grads = new Map<number, tf.Tensor>();
@@ -67,18 +69,19 @@ export class BackwardPass {
       },
       dy,
     );
-    op.inputs.forEach((ref, i) => {
-      const dx = dxs[i];
-      if (!dx) return;
-      const prev = this.grads.get(ref);
-      if (prev) {
-        this.grads.set(ref, tf.add(prev, dx));
-        prev.dispose();
-        dx.dispose();
-      } else {
-        this.grads.set(ref, dx);
-      }
-    });
+    op.inputs.forEach((ref, i) => this.accumulate(ref, dxs[i]));
+  }
+
+  private accumulate(ref: number, dx: tf.Tensor | null): void {
+    if (!dx) return;
+    const prev = this.grads.get(ref);
+    if (prev) {
+      this.grads.set(ref, tf.add(prev, dx));
+      prev.dispose();
+      dx.dispose();
+    } else {
+      this.grads.set(ref, dx);
+    }
   }
 
   /** Processes every op that comes after the producer of `ref`; returns the gradient at `ref` (owned by this pass). */
@@ -87,6 +90,16 @@ export class BackwardPass {
     const stop = this.record.graph.producer[ref];
     while (this.next > stop) {
       const index = this.next--;
+      const chain = this.record.plan.byTail.get(index);
+      if (chain) {
+        // A fused chain: its inner ops never see a gradient and are skipped below.
+        const dy = this.grads.get(chain.output);
+        if (!dy) continue;
+        const { values } = this.record;
+        this.accumulate(chain.input, chainInputGrad(chain, values[chain.input], values[chain.output], dy, this.mode, this.cache));
+        this.release(chain.output);
+        continue;
+      }
       const op = this.record.graph.ops[index];
       if (op.outputs.length !== 1) {
         // Multi-output leaf layers are rare in classifiers; only the first output's gradient is used.

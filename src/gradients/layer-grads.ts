@@ -10,25 +10,7 @@ import { WhycamError } from '../errors';
 import { activationGrad, activationSpecOf, type ActivationSpec, type GradMode } from './activation-grad';
 import { conv2dBackwardFilter, conv2dInputGrad, depthwiseBackwardFilter, depthwiseInputGrad, type Padding } from './conv-input-grad';
 import { splitActivationOf } from '../record/forward';
-
-/** Per-layer tensors derived from weights (flipped filters, BN scales), built once per model. */
-export class WeightCache {
-  private entries = new Map<string, tf.Tensor>();
-  get(key: string, make: () => tf.Tensor): tf.Tensor {
-    let t = this.entries.get(key);
-    if (!t) {
-      // keep(): entries are made inside a gradient tidy but must outlive it.
-      t = tf.keep(tf.tidy(make));
-      this.entries.set(key, t);
-    }
-    return t;
-  }
-  get size(): number { return this.entries.size; }
-  dispose(): void {
-    for (const t of this.entries.values()) t.dispose();
-    this.entries.clear();
-  }
-}
+import type { WeightCache } from './weight-cache';
 
 export interface OpGradContext {
   op: GraphOp;

@@ -9,6 +9,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { FlatGraph, GraphOp } from '../model/graph';
 import { activationSpecOf, type ActivationSpec } from '../gradients/activation-grad';
 import { WhycamError } from '../errors';
+import { foldedWeights, runChain, type FusedChain, type FusionPlan } from './fusion';
+import type { WeightCache } from '../gradients/weight-cache';
 
 /** Layers whose linear part has a hand-written gradient; their activation is run separately. */
 export const SPLIT_ACTIVATION_CLASSES = new Set(['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D', 'Dense']);
@@ -38,6 +40,8 @@ export type LogitsSource =
 
 export interface ForwardRecord {
   graph: FlatGraph;
+  /** Fused conv chains: their inner values are never materialised. */
+  plan: FusionPlan;
   /** Concrete value of every ref of the graph. */
   values: tf.Tensor[];
   /** Pre-activation values of ops whose activation was split off. */
@@ -78,7 +82,16 @@ function looksLikeDistribution(p: tf.Tensor2D): boolean {
   return Math.abs(sum - 1) < 1e-3;
 }
 
-export function runForward(graph: FlatGraph, input: tf.Tensor4D): ForwardRecord {
+/** Folded filter and bias of a chain, built once per model and kept in the cache. */
+export function chainWeights(chain: FusedChain, cache: WeightCache): { filter: tf.Tensor4D; bias: tf.Tensor1D | null } {
+  const key = `${chain.conv.path}#${(chain.conv.layer as unknown as { id: number }).id}:fold${chain.bn ? '+bn' : ''}`;
+  const filter = cache.get(`${key}:filter`, () => foldedWeights(chain).filter) as tf.Tensor4D;
+  const hasBias = chain.bn !== null || Boolean((chain.conv.layer as Record<string, unknown>).useBias);
+  const bias = hasBias ? (cache.get(`${key}:bias`, () => foldedWeights(chain).bias as tf.Tensor1D) as tf.Tensor1D) : null;
+  return { filter, bias };
+}
+
+export function runForward(graph: FlatGraph, input: tf.Tensor4D, plan: FusionPlan, cache: WeightCache): ForwardRecord {
   const values: tf.Tensor[] = new Array(graph.shapes.length);
   const preActivations = new Map<number, tf.Tensor>();
   const owned: tf.Tensor[] = [];
@@ -90,6 +103,14 @@ export function runForward(graph: FlatGraph, input: tf.Tensor4D): ForwardRecord 
     values[graph.inputRef] = tf.clone(input);
     owned.push(values[graph.inputRef]);
     for (const op of graph.ops) {
+      if (plan.inner.has(op.index)) continue;
+      const chain = plan.byHead.get(op.index);
+      if (chain) {
+        const y = tf.tidy(() => runChain(chain, values[chain.input] as tf.Tensor4D, chainWeights(chain, cache)));
+        values[chain.output] = y;
+        owned.push(y);
+        continue;
+      }
       const ins = op.inputs.map((r) => values[r]);
       let result: { outputs: tf.Tensor[]; z?: tf.Tensor };
       try {
@@ -131,7 +152,7 @@ export function runForward(graph: FlatGraph, input: tf.Tensor4D): ForwardRecord 
       probabilities = tf.softmax(output as tf.Tensor2D);
       owned.push(probabilities);
     }
-    return { graph, values, preActivations, logits, logitsSource, probabilities, dispose };
+    return { graph, plan, values, preActivations, logits, logitsSource, probabilities, dispose };
   } catch (e) {
     dispose();
     throw e;

@@ -2,7 +2,7 @@
  * What runs when a request is explained on wasm, per family and on the Teachable Machine
  * export: no kernel falls back to tfjs-backend-cpu (no tensor data lands there), the
  * class is selected without gather (no GatherV2 / UnsortedSegmentSum), and no filter
- * gradient is ever computed.
+ * gradient is ever computed; conv -> batch norm -> ReLU chains run fused.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Explainer } from '../../src';
@@ -45,6 +45,9 @@ describe('kernels used on wasm', () => {
     // Depthwise input gradients run as forward depthwise convolutions (the backend has no backprop kernel).
     expect(kernels).toContain('DepthwiseConv2dNative');
     expect(kernels).not.toContain('DepthwiseConv2dNativeBackpropInput');
+    // Every batch norm follows a conv and is folded into it (record/fusion.ts), in both directions.
+    expect(kernels).not.toContain('FusedBatchNorm');
+    expect(kernels).toContain('FusedConv2D');
     ex.dispose();
   });
 });

@@ -1,0 +1,149 @@
+/**
+ * Conv -> BatchNorm -> ReLU-family chains run as one fused convolution: batch norm
+ * (inference) is folded into the filter and bias, the activation into the kernel. The
+ * forward pass then records only the chain's output; the backward pass needs nothing
+ * else, because a ReLU unit's mask can be read from its output (y > 0 iff z > 0, and
+ * 0 < y < 6 iff 0 < z < 6), and the folded filter gives the input gradient of conv and
+ * batch norm in one correlation. On MobileNetV2 this removes every batch-norm pass in
+ * both directions.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { FlatGraph, GraphOp } from '../model/graph';
+import { activationSpecOf } from '../gradients/activation-grad';
+
+export type FusedActivation = { kind: 'linear' } | { kind: 'relu' } | { kind: 'relu6' } | { kind: 'leakyrelu'; alpha: number };
+
+export interface FusedChain {
+  conv: GraphOp;
+  bn: GraphOp | null;
+  /** A separate activation layer folded in (null when the conv's own activation is used). */
+  act: GraphOp | null;
+  activation: FusedActivation;
+  /** Op indices in the chain, head first. */
+  members: number[];
+  /** Ref the chain reads and ref it produces. */
+  input: number;
+  output: number;
+}
+
+export interface FusionPlan {
+  /** Chains by the index of their last op. */
+  byTail: Map<number, FusedChain>;
+  /** Chains by the index of their first op. */
+  byHead: Map<number, FusedChain>;
+  /** Ops inside a chain other than its head (their outputs are never materialised). */
+  inner: Set<number>;
+}
+
+const CONVS = new Set(['Conv2D', 'DepthwiseConv2D']);
+
+function convGeometryOk(op: GraphOp): boolean {
+  const l = op.layer as Record<string, unknown>;
+  return l.dataFormat === 'channelsLast' && (l.padding === 'same' || l.padding === 'valid') && op.inputs.length === 1;
+}
+
+function ownActivation(op: GraphOp): FusedActivation | null {
+  const spec = activationSpecOf(op.layer.activation as Parameters<typeof activationSpecOf>[0]);
+  if (spec.kind === 'linear') return { kind: 'linear' };
+  if (spec.kind === 'relu' && spec.maxValue === undefined && spec.threshold === undefined) return { kind: 'relu' };
+  if (spec.kind === 'relu' && spec.maxValue === 6 && spec.threshold === undefined) return { kind: 'relu6' };
+  return null;
+}
+
+function layerActivation(op: GraphOp): FusedActivation | null {
+  const l = op.layer as Record<string, unknown>;
+  if (op.className === 'ReLU') {
+    if (l.maxValue == null) return { kind: 'relu' };
+    if (l.maxValue === 6) return { kind: 'relu6' };
+    return null;
+  }
+  if (op.className === 'LeakyReLU' && typeof l.alpha === 'number' && l.alpha > 0) return { kind: 'leakyrelu', alpha: l.alpha };
+  if (op.className === 'Activation') {
+    const a = ownActivation(op);
+    return a && a.kind !== 'linear' ? a : null;
+  }
+  return null;
+}
+
+/** The single consumer of `ref`, if it has exactly one and `ref` need not be kept. */
+function soleConsumer(graph: FlatGraph, ref: number, keep: Set<number>): GraphOp | null {
+  if (keep.has(ref) || ref === graph.outputRef) return null;
+  const c = graph.consumers[ref];
+  return c.length === 1 ? graph.ops[c[0]] : null;
+}
+
+/** Plans the chains; refs in `keep` (the target layer) stay materialised. */
+export function planFusion(graph: FlatGraph, keep: number[]): FusionPlan {
+  const keepSet = new Set(keep);
+  const plan: FusionPlan = { byTail: new Map(), byHead: new Map(), inner: new Set() };
+  for (const conv of graph.ops) {
+    if (!CONVS.has(conv.className) || !convGeometryOk(conv) || plan.inner.has(conv.index)) continue;
+    let activation = ownActivation(conv);
+    if (!activation) continue;
+    let bn: GraphOp | null = null;
+    let act: GraphOp | null = null;
+    let tail = conv;
+    if (activation.kind === 'linear') {
+      const next = soleConsumer(graph, conv.outputs[0], keepSet);
+      if (next && next.className === 'BatchNormalization') {
+        const axis = (next.layer as Record<string, unknown>).axis as number;
+        if (axis === -1 || axis === 3) { bn = next; tail = next; }
+      }
+      const after = soleConsumer(graph, tail.outputs[0], keepSet);
+      const a = after ? layerActivation(after) : null;
+      if (after && a) { act = after; activation = a; tail = after; }
+    }
+    if (!bn && !act && activation.kind === 'linear') continue;
+    const members = [conv.index, ...(bn ? [bn.index] : []), ...(act ? [act.index] : [])];
+    const chain: FusedChain = { conv, bn, act, activation, members, input: conv.inputs[0], output: tail.outputs[0] };
+    plan.byTail.set(tail.index, chain);
+    plan.byHead.set(conv.index, chain);
+    for (const m of members.slice(1)) plan.inner.add(m);
+  }
+  return plan;
+}
+
+type LayerVar = { read(): tf.Tensor };
+const w = (op: GraphOp, field: string) => (op.layer[field] as LayerVar).read();
+
+/** Folded filter and bias: W' = W * s, b' = (b - mean) * s + beta, s = gamma / sqrt(var + eps). */
+export function foldedWeights(chain: FusedChain): { filter: tf.Tensor4D; bias: tf.Tensor1D | null } {
+  return tf.tidy((): tf.TensorContainer => {
+    const { conv, bn } = chain;
+    const depthwise = conv.className === 'DepthwiseConv2D';
+    const kernel = w(conv, depthwise ? 'depthwiseKernel' : 'kernel') as tf.Tensor4D;
+    const l = conv.layer as Record<string, unknown>;
+    const bias = l.useBias ? (w(conv, 'bias') as tf.Tensor1D) : null;
+    if (!bn) return { filter: tf.clone(kernel), bias: bias ? tf.clone(bias) : null } as unknown as tf.TensorContainer;
+    const b = bn.layer as Record<string, unknown>;
+    let scale = tf.rsqrt(tf.add(w(bn, 'movingVariance'), b.epsilon as number)) as tf.Tensor1D;
+    if (b.scale) scale = tf.mul(scale, w(bn, 'gamma'));
+    const [, , c, m] = kernel.shape;
+    // Output channel o of a depthwise conv is c*M + m: lay the scale out as [C, M].
+    const filter = depthwise
+      ? tf.mul(kernel, tf.reshape(scale, [1, 1, c, m]))
+      : tf.mul(kernel, tf.reshape(scale, [1, 1, 1, m]));
+    let folded: tf.Tensor1D = tf.mul(tf.neg(w(bn, 'movingMean')), scale);
+    if (bias) folded = tf.add(folded, tf.mul(bias, scale));
+    if (b.center) folded = tf.add(folded, w(bn, 'beta'));
+    return { filter: filter as tf.Tensor4D, bias: folded };
+  }) as { filter: tf.Tensor4D; bias: tf.Tensor1D | null };
+}
+
+/** Runs a chain forward with its folded weights. */
+export function runChain(chain: FusedChain, x: tf.Tensor4D, folded: { filter: tf.Tensor4D; bias: tf.Tensor1D | null }): tf.Tensor4D {
+  const l = chain.conv.layer as unknown as { strides: number[]; dilationRate: number[] | number; padding: 'same' | 'valid' };
+  const d = typeof l.dilationRate === 'number' ? [l.dilationRate, l.dilationRate] : l.dilationRate;
+  const a = chain.activation;
+  const common = {
+    x,
+    filter: folded.filter,
+    strides: [l.strides[0], l.strides[1]] as [number, number],
+    pad: l.padding,
+    dilations: [d[0], d[1]] as [number, number],
+    bias: folded.bias ?? undefined,
+    activation: a.kind,
+    leakyreluAlpha: a.kind === 'leakyrelu' ? a.alpha : undefined,
+  };
+  return chain.conv.className === 'DepthwiseConv2D' ? tf.fused.depthwiseConv2d(common) : tf.fused.conv2d(common);
+}
