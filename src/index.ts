@@ -16,3 +16,10 @@ export type { WhycamErrorCode } from './errors';
 export { useBackend } from './backend';
 export type { BackendName, BackendOptions } from './backend';
 export { registerWasmGradientKernels } from './gradients/wasm-kernels';
+export {
+  QUANTIZATION_LEVELS, artifactsToFiles, compareLevels, compareQuantized, quantizeFiles, quantizeFilesWithReport, quantizeModelArtifacts, saveModelArtifacts,
+} from './quantize';
+export type {
+  CompareLevelsOptions, CompareOptions, FidelityReport, ImageFidelity, LevelReport, ModelArtifactsOut, ModelJsonInput, QuantizationLevel,
+  QuantizationReport, QuantizedArtifacts, QuantizedWeightSpec, QuantizeOptions, WeightDataInput,
+} from './quantize';
