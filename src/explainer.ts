@@ -375,6 +375,12 @@ export class Explainer {
     this.disposed = true;
     this.cache.dispose();
     this.model.dispose();
+    // tfjs-layers' dispose skips the weights of a model nested in a Sequential (Teachable
+    // Machine's head): free every leaf layer's variables that are still alive.
+    for (const op of this.graph.ops) {
+      const weights = (op.layer as unknown as { weights?: Array<{ val: tf.Variable; dispose(): void }> }).weights ?? [];
+      for (const w of weights) if (!w.val.isDisposed) w.dispose();
+    }
   }
 }
 
