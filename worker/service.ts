@@ -1,0 +1,285 @@
+/**
+ * The object the worker exposes over Comlink. It owns the Explainer(s), streams stages
+ * with their buffers transferred, and keeps one request in flight per client session:
+ * a newer request (or cancel) flips the older one's `signal`, so the engine stops at its
+ * next stage boundary and nothing more of it is emitted. No Worker or DOM API here, so
+ * it runs in-process in Node tests too; the entries pass in the platform parts.
+ */
+import * as Comlink from 'comlink';
+import * as tf from '@tensorflow/tfjs-core';
+import { Explainer } from '../src/explainer';
+import type { Stage } from '../src/explainer';
+import { WhycamError } from '../src/errors';
+import type { ModelFile, ModelSource } from '../src/model/load';
+import { METHOD_NAMES, type MethodName, type SaliencyMap } from '../src/methods/types';
+import { isBlob, isImageBitmap, readBlob, toImageInput, type ImageDecoders } from './image';
+import {
+  cancelledError, toWhycamError,
+  type BackendInfo, type ExplainSummary, type LoadOptions, type ModelInfo, type WireExplainOptions,
+  type WireModelFile, type WireModelSource, type WorkerApi, type WorkerImage, type WorkerStats,
+} from './protocol';
+
+export interface ServiceOptions {
+  /** Starts the compute backend. Called once, at construction, so the wasm binary loads before the first call. */
+  startBackend(): Promise<BackendInfo>;
+  decoders: ImageDecoders;
+}
+
+/** A loaded model and who uses it: sessions and in-flight requests. Disposed when nobody does. */
+class HeldModel {
+  private refs = 0;
+  constructor(readonly explainer: Explainer, private readonly onFree: () => void = () => {}) {}
+  acquire(): this {
+    this.refs++;
+    return this;
+  }
+  release(): void {
+    if (--this.refs > 0) return;
+    this.explainer.dispose();
+    this.onFree();
+  }
+}
+
+interface Request {
+  id: number;
+  signal: { aborted: boolean };
+}
+
+interface Session {
+  model: HeldModel | null;
+  /** Bumped by every load: only the latest load of a session installs its model. */
+  loads: number;
+  current: Request | null;
+}
+
+type Callback = ((...args: never[]) => unknown) | undefined;
+
+/** Frees the MessagePort behind a Comlink callback proxy now instead of at garbage collection. */
+function releaseCallback(cb: Callback): void {
+  const release = cb ? (cb as unknown as { [Comlink.releaseProxy]?: unknown })[Comlink.releaseProxy] : undefined;
+  if (typeof release === 'function') (release as () => void)();
+}
+
+/**
+ * Lets messages already queued for the worker (a newer request, a cancel) run before this
+ * request starts real work, so a burst of superseding requests computes only the newest.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+}
+
+const isSharedBuffer = (b: ArrayBufferLike) => Object.prototype.toString.call(b) === '[object SharedArrayBuffer]';
+
+export class WhycamService implements WorkerApi {
+  private readonly backend: Promise<BackendInfo>;
+  private readonly sessions = new Map<string, Session>();
+  /** Models loaded from a URL, shared by every session that loads the same URL with the same options. */
+  private readonly byUrl = new Map<string, Promise<HeldModel>>();
+  private readonly counts = { completed: 0, cancelled: 0, failed: 0, started: 0, transferredBytes: 0, copiedBytes: 0 };
+  private heldModels = 0;
+
+  constructor(private readonly options: ServiceOptions) {
+    this.backend = options.startBackend().catch((e) => {
+      throw e instanceof WhycamError ? e : new WhycamError('BACKEND', `The compute backend failed to start: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+    });
+    // Reported by every call that needs it; not an unhandled rejection meanwhile.
+    this.backend.catch(() => {});
+  }
+
+  async backendInfo(): Promise<BackendInfo> {
+    return this.backend;
+  }
+
+  private session(id: string): Session {
+    if (typeof id !== 'string' || !id) throw new WhycamError('BAD_OPTION', 'Each call needs the session id of its client.');
+    let s = this.sessions.get(id);
+    if (!s) {
+      s = { model: null, loads: 0, current: null };
+      this.sessions.set(id, s);
+    }
+    return s;
+  }
+
+  private model(s: Session): HeldModel {
+    if (!s.model) throw new WhycamError('MODEL_NOT_FOUND', 'No model is loaded: call load() with a URL, the model files or a Teachable Machine zip first.');
+    return s.model;
+  }
+
+  async load(sessionId: string, source: WireModelSource, options: LoadOptions = {}, onProgress?: (fraction: number) => void): Promise<ModelInfo> {
+    try {
+      const s = this.session(sessionId);
+      const load = ++s.loads;
+      await this.backend;
+      const held = await this.acquire(source, options ?? {}, onProgress);
+      if (load !== s.loads) {
+        held.release();
+        throw new WhycamError('CANCELLED', 'This load was superseded by a newer load() on the same client.');
+      }
+      // A new model supersedes the request in flight: its stages would describe the old model.
+      if (s.current) s.current.signal.aborted = true;
+      const previous = s.model;
+      s.model = held;
+      previous?.release();
+      // Same port as the earlier progress calls: awaiting the last one means all have arrived before load() resolves.
+      if (onProgress) await onProgress(1);
+      return held.explainer.describe();
+    } catch (e) {
+      throw toWhycamError(e);
+    } finally {
+      releaseCallback(onProgress);
+    }
+  }
+
+  private async acquire(source: WireModelSource, options: LoadOptions, onProgress?: (fraction: number) => void): Promise<HeldModel> {
+    if (!source || typeof source !== 'object') throw new WhycamError('BAD_OPTION', 'A model source is { url }, { files } or { zip }.');
+    if ('url' in source) {
+      if (typeof source.url !== 'string' || !source.url) throw new WhycamError('BAD_OPTION', 'The model URL must be a non-empty string.');
+      const key = `${source.url}\n${JSON.stringify(options)}`;
+      let entry = this.byUrl.get(key);
+      if (!entry) {
+        entry = Explainer.load({ url: source.url, onProgress: (f) => void Promise.resolve(onProgress?.(f)).catch(() => {}) }, options)
+          .then((explainer) => this.hold(explainer, () => this.byUrl.delete(key)));
+        this.byUrl.set(key, entry);
+        entry.catch(() => this.byUrl.delete(key));
+      }
+      return (await entry).acquire();
+    }
+    let modelSource: ModelSource;
+    if ('files' in source) {
+      if (!Array.isArray(source.files)) throw new WhycamError('BAD_OPTION', 'files must be a list of { name, data }.');
+      modelSource = { files: await Promise.all(source.files.map(readModelFile)) };
+    } else if ('zip' in source) {
+      modelSource = { zip: isBlob(source.zip) ? await readBlob(source.zip, 'zip file', 'MODEL_CORRUPT') : source.zip };
+    } else {
+      throw new WhycamError('BAD_OPTION', 'A model source is { url }, { files } or { zip }.');
+    }
+    return this.hold(await Explainer.load(modelSource, options)).acquire();
+  }
+
+  private hold(explainer: Explainer, onFree: () => void = () => {}): HeldModel {
+    this.heldModels++;
+    return new HeldModel(explainer, () => {
+      this.heldModels--;
+      onFree();
+    });
+  }
+
+  async describe(sessionId: string): Promise<ModelInfo> {
+    try {
+      return this.model(this.session(sessionId)).explainer.describe();
+    } catch (e) {
+      throw toWhycamError(e);
+    }
+  }
+
+  async classes(sessionId: string): Promise<string[]> {
+    try {
+      return [...this.model(this.session(sessionId)).explainer.labels];
+    } catch (e) {
+      throw toWhycamError(e);
+    }
+  }
+
+  async explain(sessionId: string, requestId: number, image: WorkerImage, options: WireExplainOptions = {}, onStage?: (stage: Stage) => unknown): Promise<ExplainSummary> {
+    let s: Session | null = null;
+    const req: Request = { id: requestId, signal: { aborted: false } };
+    let held: HeldModel | null = null;
+    const check = () => {
+      if (req.signal.aborted) throw cancelledError();
+    };
+    try {
+      s = this.session(sessionId);
+      if (s.current) s.current.signal.aborted = true;
+      s.current = req;
+      await yieldToEventLoop();
+      check();
+      await this.backend;
+      held = this.model(s).acquire();
+      const pixels = await toImageInput(image, this.options.decoders);
+      check();
+      this.counts.started++;
+      const opts = { ...(options ?? {}) } as WireExplainOptions & { signal?: unknown };
+      delete opts.signal;
+      const methods: readonly MethodName[] = Array.isArray(opts.methods) ? opts.methods : METHOD_NAMES;
+      // The engine computes Guided Grad-CAM from the Grad-CAM and guided maps it has already
+      // yielded: those must stay readable here, so they go out as copies.
+      const readLater = new Set<string>(methods.includes('guided-gradcam') ? ['gradcam', 'guided'] : []);
+      const summary: ExplainSummary = { predictions: [], classIndex: -1, stages: [] };
+      for await (const stage of held.explainer.explain(pixels, { ...opts, signal: req.signal })) {
+        check();
+        summary.stages.push({ stage: stage.stage, elapsedMs: stage.elapsedMs, ms: stage.ms });
+        if (stage.stage === 'prediction') {
+          summary.predictions = stage.predictions;
+          summary.classIndex = stage.classIndex;
+        }
+        if (onStage) await this.emit(stage, onStage, readLater);
+        check();
+      }
+      this.counts.completed++;
+      return summary;
+    } catch (e) {
+      const err = toWhycamError(e);
+      if (err.code === 'CANCELLED') this.counts.cancelled++;
+      else this.counts.failed++;
+      throw err;
+    } finally {
+      held?.release();
+      if (s && s.current === req) s.current = null;
+      releaseCallback(onStage);
+      // A transferred bitmap is ours now; free its pixels right away.
+      if (isImageBitmap(image)) image.close();
+    }
+  }
+
+  /** Sends one stage; each map's buffer is transferred (moved, not copied) to the page. */
+  private async emit(stage: Stage, onStage: (stage: Stage) => unknown, readLater: Set<string>): Promise<void> {
+    if (stage.stage === 'prediction') {
+      await onStage(stage);
+      return;
+    }
+    const maps: typeof stage.maps = {};
+    const buffers: ArrayBuffer[] = [];
+    for (const [method, map] of Object.entries(stage.maps) as Array<[MethodName, SaliencyMap]>) {
+      let data = map.data;
+      const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+      if (readLater.has(method) || !whole || isSharedBuffer(data.buffer) || buffers.includes(data.buffer as ArrayBuffer)) {
+        data = data.slice();
+        this.counts.copiedBytes += data.byteLength;
+      }
+      buffers.push(data.buffer as ArrayBuffer);
+      maps[method] = { ...map, data };
+    }
+    const sizes = buffers.map((b) => b.byteLength);
+    await onStage(Comlink.transfer({ ...stage, maps }, buffers));
+    // A transferred buffer is detached on this side: count what really moved.
+    buffers.forEach((b, i) => {
+      if (b.byteLength === 0) this.counts.transferredBytes += sizes[i];
+    });
+  }
+
+  async cancel(sessionId: string): Promise<void> {
+    const s = this.sessions.get(sessionId);
+    if (s?.current) s.current.signal.aborted = true;
+  }
+
+  async closeSession(sessionId: string): Promise<void> {
+    const s = this.sessions.get(sessionId);
+    if (!s) return;
+    this.sessions.delete(sessionId);
+    if (s.current) s.current.signal.aborted = true;
+    s.loads++;
+    s.model?.release();
+    s.model = null;
+  }
+
+  async stats(): Promise<WorkerStats> {
+    const m = tf.memory();
+    return { numTensors: m.numTensors, numBytes: m.numBytes, ...this.counts, models: this.heldModels };
+  }
+}
+
+async function readModelFile(f: WireModelFile): Promise<ModelFile> {
+  if (!f || typeof f.name !== 'string') throw new WhycamError('BAD_OPTION', 'Each model file needs a name and data.');
+  if (isBlob(f.data)) return { name: f.name, data: await readBlob(f.data, `model file '${f.name}'`, 'MODEL_CORRUPT') };
+  return { name: f.name, data: f.data };
+}
