@@ -1,8 +1,11 @@
 /**
- * Browser builds. For now one target: the engine (src/index.ts) as a library bundle for
- * a Web Worker, with tfjs-backend-wasm's .wasm binaries emitted beside it (served from
- * our own origin, never a CDN). The worker entry, the PWA and the widget join here as
- * their issues land.
+ * Browser builds:
+ * - 'engine': the engine (src/index.ts) as a library bundle for a Web Worker, with
+ *   tfjs-backend-wasm's .wasm binaries emitted beside it (served from our own origin, never a CDN);
+ * - 'worker': the whycam Web Worker (worker/entry.browser.ts) -> dist/worker/whycam-worker.js,
+ *   the three .wasm binaries beside it with a content hash in their names;
+ * - 'worker-test-page': a test-only page driving that worker (tests/worker/browser/).
+ * The PWA and the widget join here as their issues land.
  */
 import * as path from 'path';
 import type { Configuration } from 'webpack';
@@ -57,4 +60,65 @@ const engine: Configuration = {
   performance: { hints: false },
 };
 
-export default [engine];
+/**
+ * The worker. Its name is stable (pages and the service worker refer to it; serve it with
+ * revalidation, and with COEP require-corp where pages are cross-origin isolated). The wasm
+ * binaries are asset modules required by the entry: content-hashed names, so they can be
+ * cached as immutable, and the worker gets their exact URLs for setWasmPaths.
+ */
+const worker: Configuration = {
+  name: 'worker',
+  mode: process.env.NODE_ENV === 'development' ? 'development' : 'production',
+  target: 'webworker',
+  entry: { 'whycam-worker': './worker/entry.browser.ts' },
+  output: {
+    path: path.resolve(__dirname, 'dist/worker'),
+    filename: '[name].js',
+    // Asset URLs relative to the worker script's own location, wherever the app is mounted.
+    publicPath: 'auto',
+    clean: true,
+  },
+  resolve: { extensions: ['.ts', '.js'] },
+  module: {
+    rules: [
+      { test: /\.ts$/, exclude: /node_modules/, use: swc },
+      { test: /\.wasm$/, type: 'asset/resource', generator: { filename: '[name].[contenthash:8][ext]' } },
+    ],
+  },
+  optimization: {
+    minimizeOptions: {
+      // tfjs-backend-wasm starts its pthreads from a Blob holding its Emscripten factory's
+      // source (Function.toString). That source tests `typeof _scriptDir`, a variable of the
+      // enclosing module; terser's `typeofs` rewrites it to `void 0 !== r`, which throws in the
+      // pthread (no `r` there) and the threaded binary never starts. Keep the typeof.
+      javascript: { compress: { passes: 2, typeofs: false } },
+    },
+  },
+  performance: { hints: false },
+};
+
+/** A page for the browser tests only; it expects the worker build at ../worker/. */
+const workerTestPage: Configuration = {
+  name: 'worker-test-page',
+  mode: 'production',
+  target: 'web',
+  entry: { page: './tests/worker/browser/page.ts' },
+  output: { path: path.resolve(__dirname, 'dist/worker-test'), filename: '[name].js', clean: true },
+  resolve: { extensions: ['.ts', '.js'] },
+  module: { rules: [{ test: /\.ts$/, exclude: /node_modules/, use: swc }] },
+  plugins: [
+    {
+      apply(compiler) {
+        const { RawSource } = compiler.webpack.sources;
+        compiler.hooks.thisCompilation.tap('TestPageHtml', (compilation) => {
+          compilation.hooks.processAssets.tap({ name: 'TestPageHtml', stage: compiler.webpack.Compilation.PROCESS_ASSETS_STAGE_ADDITIONAL }, () => {
+            compilation.emitAsset('index.html', new RawSource('<!doctype html>\n<meta charset="utf-8">\n<title>whycam worker test</title>\n<script src="page.js"></script>\n'));
+          });
+        });
+      },
+    },
+  ],
+  performance: { hints: false },
+};
+
+export default [engine, worker, workerTestPage];
