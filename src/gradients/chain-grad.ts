@@ -19,9 +19,9 @@ export function chainInputGrad(chain: FusedChain, x: tf.Tensor, y: tf.Tensor, dy
     const dz = a.kind === 'linear' ? dy
       : reluBackward(y, dy, { lower: 0, upper: a.kind === 'relu6' ? 6 : Infinity, negativeSlope: a.kind === 'leakyrelu' ? a.alpha : 0, guided });
     const { filter } = chainWeights(chain, cache);
-    const l = chain.conv.layer as unknown as { strides: number[]; dilationRate: number[] | number; padding: 'same' | 'valid' };
+    const l = chain.conv.layer as unknown as { strides: number[]; dilationRate: number[] | number };
     const d = typeof l.dilationRate === 'number' ? [l.dilationRate, l.dilationRate] : l.dilationRate;
-    const g = { strides: [l.strides[0], l.strides[1]] as [number, number], dilations: [d[0], d[1]] as [number, number], pad: l.padding };
+    const g = { strides: [l.strides[0], l.strides[1]] as [number, number], dilations: [d[0], d[1]] as [number, number], pad: chain.padding };
     const key = `${chain.conv.path}#${(chain.conv.layer as unknown as { id: number }).id}:fold${chain.bn ? '+bn' : ''}:back`;
     if (chain.conv.className === 'DepthwiseConv2D') {
       const back = cache.get(key, () => depthwiseBackwardFilter(filter)) as tf.Tensor4D;

@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-export type Padding = 'same' | 'valid';
+export type Padding = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 
 interface Geometry {
   strides: [number, number];

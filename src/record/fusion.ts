@@ -4,8 +4,9 @@
  * forward pass then records only the chain's output; the backward pass needs nothing
  * else, because a ReLU unit's mask can be read from its output (y > 0 iff z > 0, and
  * 0 < y < 6 iff 0 < z < 6), and the folded filter gives the input gradient of conv and
- * batch norm in one correlation. On MobileNetV2 this removes every batch-norm pass in
- * both directions.
+ * batch norm in one correlation. A ZeroPadding2D in front of a 'valid' conv becomes the
+ * conv's explicit padding (its backward would be a slow strided Slice). On MobileNetV2
+ * this removes every batch-norm and padding pass in both directions.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { FlatGraph, GraphOp } from '../model/graph';
@@ -13,13 +14,18 @@ import { activationSpecOf } from '../gradients/activation-grad';
 
 export type FusedActivation = { kind: 'linear' } | { kind: 'relu' } | { kind: 'relu6' } | { kind: 'leakyrelu'; alpha: number };
 
+export type ExplicitPadding = [[number, number], [number, number], [number, number], [number, number]];
+
 export interface FusedChain {
+  /** A ZeroPadding2D before a 'valid' conv, folded into the conv's explicit padding. */
+  pad: GraphOp | null;
   conv: GraphOp;
+  padding: 'same' | 'valid' | ExplicitPadding;
   bn: GraphOp | null;
   /** A separate activation layer folded in (null when the conv's own activation is used). */
   act: GraphOp | null;
   activation: FusedActivation;
-  /** Op indices in the chain, head first. */
+  /** Op indices in the chain, first op first. */
   members: number[];
   /** Ref the chain reads and ref it produces. */
   input: number;
@@ -93,11 +99,21 @@ export function planFusion(graph: FlatGraph, keep: number[]): FusionPlan {
       const a = after ? layerActivation(after) : null;
       if (after && a) { act = after; activation = a; tail = after; }
     }
-    if (!bn && !act && activation.kind === 'linear') continue;
-    const members = [conv.index, ...(bn ? [bn.index] : []), ...(act ? [act.index] : [])];
-    const chain: FusedChain = { conv, bn, act, activation, members, input: conv.inputs[0], output: tail.outputs[0] };
+    const l = conv.layer as Record<string, unknown>;
+    let padding: FusedChain['padding'] = l.padding as 'same' | 'valid';
+    let pad: GraphOp | null = null;
+    const before = graph.ops[graph.producer[conv.inputs[0]]];
+    if (padding === 'valid' && before && before.className === 'ZeroPadding2D' && soleConsumer(graph, before.outputs[0], keepSet) === conv &&
+      (before.layer as Record<string, unknown>).dataFormat === 'channelsLast') {
+      const [[t, b], [le, r]] = (before.layer as Record<string, unknown>).padding as [[number, number], [number, number]];
+      pad = before;
+      padding = [[0, 0], [t, b], [le, r], [0, 0]];
+    }
+    if (!pad && !bn && !act && activation.kind === 'linear') continue;
+    const members = [...(pad ? [pad.index] : []), conv.index, ...(bn ? [bn.index] : []), ...(act ? [act.index] : [])];
+    const chain: FusedChain = { pad, conv, padding, bn, act, activation, members, input: (pad ?? conv).inputs[0], output: tail.outputs[0] };
     plan.byTail.set(tail.index, chain);
-    plan.byHead.set(conv.index, chain);
+    plan.byHead.set(members[0], chain);
     for (const m of members.slice(1)) plan.inner.add(m);
   }
   return plan;
@@ -132,14 +148,15 @@ export function foldedWeights(chain: FusedChain): { filter: tf.Tensor4D; bias: t
 
 /** Runs a chain forward with its folded weights. */
 export function runChain(chain: FusedChain, x: tf.Tensor4D, folded: { filter: tf.Tensor4D; bias: tf.Tensor1D | null }): tf.Tensor4D {
-  const l = chain.conv.layer as unknown as { strides: number[]; dilationRate: number[] | number; padding: 'same' | 'valid' };
+  const l = chain.conv.layer as unknown as { strides: number[]; dilationRate: number[] | number };
   const d = typeof l.dilationRate === 'number' ? [l.dilationRate, l.dilationRate] : l.dilationRate;
   const a = chain.activation;
   const common = {
     x,
     filter: folded.filter,
     strides: [l.strides[0], l.strides[1]] as [number, number],
-    pad: l.padding,
+    // fused.depthwiseConv2d's type omits explicit padding, but its kernels take it (computeConv2DInfo).
+    pad: chain.padding as 'same',
     dilations: [d[0], d[1]] as [number, number],
     bias: folded.bias ?? undefined,
     activation: a.kind,

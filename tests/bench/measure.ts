@@ -1,0 +1,124 @@
+/**
+ * The measurements, shared by the Node run and the browser page: for one model, the
+ * stock forward pass, our pipeline's first class map and full Guided Grad-CAM, and the
+ * baselines (tf.grad on tfjs-backend-cpu; tf.grad on stock tfjs-backend-wasm). Medians
+ * after a warm-up. No DOM and no Node APIs here.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { Explainer } from '../../src/explainer';
+import type { ImageInput } from '../../src/image/types';
+import { imageToInput } from '../../src/model/preprocess';
+
+export interface ModelResult {
+  forward_ms: number;
+  first_map_ms: number;
+  full_ms: number;
+  all_methods_ms: number;
+  cpu_naive_full_ms: number | null;
+  cpu_naive_note?: string;
+  wasm_stock_full_ms: number | null;
+  wasm_stock_note?: string;
+  wasm_heap_mb: number | null;
+  runs: number;
+  tensors_after: number;
+}
+
+export interface MeasureOptions {
+  runs: number;
+  /** Runs for the slow cpu baseline (0: not measured). */
+  cpuRuns: number;
+}
+
+export const median = (a: number[]): number => {
+  const s = [...a].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** A deterministic photo-like test image at the model's input size (no resize in any route). */
+export function benchImage(height: number, width: number): ImageInput {
+  const data = new Uint8Array(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 4;
+      data[i] = (x * 255) / width;
+      data[i + 1] = (y * 255) / height;
+      data[i + 2] = 128 + 127 * Math.sin((x + y) / 9);
+      data[i + 3] = 255;
+    }
+  }
+  return { data, width, height, channels: 4 };
+}
+
+/** Every request in the full Guided Grad-CAM pipeline: the class maps, then the guided map times Grad-CAM. */
+export const FULL_METHODS = ['cam', 'gradcam', 'guided-gradcam'] as const;
+
+/** The naive route: tf.grad of the class score w.r.t. the input through the whole model. */
+function naiveGradient(model: tfl.LayersModel, x: tf.Tensor4D, classIndex: number): void {
+  tf.tidy(() => {
+    const g = tf.grad((inp: tf.Tensor) => tf.sum(tf.slice(model.apply(inp) as tf.Tensor2D, [0, classIndex], [1, 1])))(x);
+    g.dataSync();
+  });
+}
+
+export function timeNaive(model: tfl.LayersModel, image: ImageInput, ex: Explainer, runs: number, warmUp = true): number {
+  const x = imageToInput(image, ex.input, ex.range);
+  try {
+    if (warmUp) naiveGradient(model, x, 0); // also surfaces a missing kernel
+    const times: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      const t = performance.now();
+      naiveGradient(model, x, 0);
+      times.push(performance.now() - t);
+    }
+    return median(times);
+  } finally {
+    x.dispose();
+  }
+}
+
+export async function measureOurs(model: tfl.LayersModel, ex: Explainer, image: ImageInput, runs: number):
+  Promise<Pick<ModelResult, 'forward_ms' | 'first_map_ms' | 'full_ms' | 'all_methods_ms' | 'tensors_after'>> {
+  const forward = (): void => tf.tidy(() => {
+    const x = imageToInput(image, ex.input, ex.range);
+    (model.predict(x) as tf.Tensor).dataSync();
+  });
+  const pipeline = async (): Promise<[number, number]> => {
+    const t = performance.now();
+    let first = NaN;
+    for await (const s of ex.explain(image, { methods: [...FULL_METHODS] })) {
+      if (s.stage === 'class-maps') first = performance.now() - t;
+    }
+    return [first, performance.now() - t];
+  };
+  forward();
+  await pipeline();
+  await ex.explainAll(image);
+  const fwd: number[] = [], first: number[] = [], full: number[] = [], all: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    // Interleaved, so drift on a shared machine hits every column alike.
+    let t = performance.now();
+    forward();
+    fwd.push(performance.now() - t);
+    const [f, g] = await pipeline();
+    first.push(f);
+    full.push(g);
+    t = performance.now();
+    await ex.explainAll(image);
+    all.push(performance.now() - t);
+  }
+  return { forward_ms: median(fwd), first_map_ms: median(first), full_ms: median(full), all_methods_ms: median(all), tensors_after: tf.memory().numTensors };
+}
+
+/** Bytes of the wasm heap (it only grows, so this is the peak so far), in MB. */
+export function wasmHeapMb(): number | null {
+  const b = tf.findBackend('wasm') as unknown as { wasm?: { HEAPU8: Uint8Array } } | null;
+  return b?.wasm ? b.wasm.HEAPU8.buffer.byteLength / (1 << 20) : null;
+}
+
+export function round(r: ModelResult): ModelResult {
+  const out = { ...r } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(out)) if (typeof v === 'number') out[k] = Math.round(v * 10) / 10;
+  return out as unknown as ModelResult;
+}

@@ -1,0 +1,37 @@
+/** The Node runtime of the benchmark: the engine alone, in-process, on tfjs-backend-wasm (SIMD, one thread). */
+import * as fs from 'fs';
+import * as path from 'path';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { Explainer } from '../../src/explainer';
+import { modelSourceFromPath } from '../../src/node/model-path';
+import { loadModel } from '../../src/model/load';
+import { buildZooModel, ZOO } from './zoo';
+import { runSuite, type BenchModel, type SuiteOptions, type SuiteResult } from './suite';
+
+export const TM_DIR = path.resolve(__dirname, '../../../shared/fixtures/teachable-machine/image-model');
+export const DEFAULT_MODEL_DIR = path.resolve(__dirname, '../../models/default');
+
+export function nodeModels(only?: string[]): BenchModel[] {
+  const list: BenchModel[] = ZOO.map((name) => ({
+    name,
+    load: async () => {
+      const model = buildZooModel(name);
+      return { model, explainer: new Explainer(model, { range: '-1..1' }) };
+    },
+  }));
+  const fromDir = (name: string, dir: string): BenchModel => ({
+    name,
+    load: async () => {
+      const loaded = await loadModel(await modelSourceFromPath(dir));
+      return { model: loaded.model, explainer: new Explainer(loaded) };
+    },
+  });
+  list.push(fromDir('teachable_machine', TM_DIR));
+  if (fs.existsSync(path.join(DEFAULT_MODEL_DIR, 'model.json'))) list.push(fromDir('default', DEFAULT_MODEL_DIR));
+  return only ? list.filter((m) => only.includes(m.name)) : list;
+}
+
+export async function runNode(opts: SuiteOptions, only?: string[]): Promise<SuiteResult> {
+  return runSuite(nodeModels(only), opts);
+}

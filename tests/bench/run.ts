@@ -1,0 +1,201 @@
+/**
+ * `npm run bench [-- --quick] [--json <file>] [--readme] [--runtimes node,browser,browser_threads] [--models a,b] [--runs N]`
+ *
+ * Runs the benchmark in three runtimes — Node (the engine alone), Chromium headless on
+ * WASM SIMD single-thread, and Chromium on a cross-origin-isolated page (threaded SIMD) —
+ * one fresh process or page per model, prints a table of medians and ratios against
+ * baselines measured in the same run, and writes JSON:
+ *   { "environment": {...}, "node": { "models": {...}, ... }, "browser": {...}, "browser_threads": {...} }
+ * (one top-level key per runtime, around `models`). `--readme` rewrites the table in README.md.
+ */
+import { execFileSync, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parseArgs } from 'util';
+import webpack from 'webpack';
+import { launchChromium } from '../helpers/browser';
+import { startStaticServer } from '../helpers/static-server';
+import type { ModelResult } from './measure';
+import type { SuiteResult } from './suite';
+import { ZOO } from './zoo';
+
+const ROOT = path.resolve(__dirname, '../..');
+const TM_DIR = path.resolve(ROOT, '../shared/fixtures/teachable-machine/image-model');
+const RUNTIMES = ['node', 'browser', 'browser_threads'] as const;
+type Runtime = (typeof RUNTIMES)[number];
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    json: { type: 'string' },
+    readme: { type: 'boolean', default: false },
+    runtimes: { type: 'string' },
+    models: { type: 'string' },
+    runs: { type: 'string' },
+  },
+});
+
+const quick = Boolean(args.quick);
+const runs = Number(args.runs ?? 10);
+const runtimes = (args.runtimes ? args.runtimes.split(',') : [...RUNTIMES]) as Runtime[];
+const hasDefault = fs.existsSync(path.join(ROOT, 'models/default/model.json'));
+const allModels = [...ZOO, 'teachable_machine', ...(hasDefault ? ['default'] : [])];
+const models = args.models ? args.models.split(',') : allModels;
+const MBV2 = 'mobilenet_v2_1.0_224';
+
+/** The naive cpu route takes ~tens of seconds a run: all models in a full run, MobileNetV2 in node only with --quick. */
+function cpuPlan(runtime: Runtime): { cpuRuns: number; cpuModels: string[] } {
+  if (quick) return runtime === 'node' ? { cpuRuns: 1, cpuModels: [MBV2] } : { cpuRuns: 0, cpuModels: [] };
+  return { cpuRuns: 3, cpuModels: models };
+}
+
+function suiteConfig(runtime: Runtime, model: string) {
+  const { cpuRuns, cpuModels } = cpuPlan(runtime);
+  const soak = model === MBV2 ? (quick ? (runtime === 'node' ? 50 : 0) : 200) : 0;
+  return { model, runs, cpuRuns, cpuModels, soak };
+}
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+async function runNodeModel(model: string): Promise<SuiteResult> {
+  const tsx = path.join(ROOT, 'node_modules/.bin/tsx');
+  const child = spawn(tsx, [path.join(__dirname, 'node-one.ts'), JSON.stringify(suiteConfig('node', model))], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => process.stderr.write(String(d).split('\n').filter((l) => l && !/Hi, looks|=====|tfjs-node|^\s*$/.test(l)).map((l) => `${l}\n`).join('')));
+  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+  const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+  if (code !== 0 || !line) throw new Error(`node benchmark of ${model} failed (exit ${code})`);
+  return JSON.parse(line.slice(7)) as SuiteResult;
+}
+
+async function buildPage(): Promise<string> {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'whycam-bench-'));
+  const wasmDir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+  const config: webpack.Configuration = {
+    mode: 'production',
+    target: 'web',
+    entry: path.join(__dirname, 'page.ts'),
+    output: { path: out, filename: 'bench.js' },
+    resolve: { extensions: ['.ts', '.js'] },
+    module: { rules: [{ test: /\.ts$/, exclude: /node_modules/, use: { loader: 'swc-loader', options: { jsc: { parser: { syntax: 'typescript' }, target: 'es2020' } } } }] },
+    performance: { hints: false },
+  };
+  const stats = await new Promise<webpack.Stats>((resolve, reject) => webpack(config, (e, s) => (e || !s ? reject(e) : resolve(s))));
+  if (stats.hasErrors()) throw new Error(stats.toString({ all: false, errors: true }));
+  fs.mkdirSync(path.join(out, 'wasm'));
+  for (const f of fs.readdirSync(wasmDir).filter((n) => n.endsWith('.wasm'))) fs.copyFileSync(path.join(wasmDir, f), path.join(out, 'wasm', f));
+  fs.writeFileSync(path.join(out, 'index.html'), '<!doctype html><meta charset="utf-8"><title>whycam bench</title><script src="bench.js"></script>');
+  return out;
+}
+
+async function runBrowser(runtime: 'browser' | 'browser_threads', pageDir: string): Promise<Record<string, SuiteResult & { isolated: boolean }>> {
+  const server = await startStaticServer({
+    mounts: { '/': pageDir, '/tm/': TM_DIR, '/models/': path.join(ROOT, 'models') },
+    isolated: runtime === 'browser_threads',
+  });
+  const browser = await launchChromium();
+  const results: Record<string, SuiteResult & { isolated: boolean }> = {};
+  try {
+    for (const model of models) {
+      const page = await browser.context.newPage();
+      page.setDefaultTimeout(0);
+      page.on('console', (m) => { if (m.type() === 'log') log(`  ${runtime}: ${m.text()}`); });
+      await page.goto(`${server.origin}/index.html`);
+      await page.waitForFunction(() => typeof (self as unknown as { whycamBench?: unknown }).whycamBench === 'function');
+      const url = model === 'teachable_machine' ? '/tm/model.json' : model === 'default' ? '/models/default/model.json' : undefined;
+      results[model] = await page.evaluate((c) => (self as unknown as { whycamBench(c: unknown): Promise<SuiteResult & { isolated: boolean }> }).whycamBench(c), { ...suiteConfig(runtime, model), url });
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  return results;
+}
+
+function environment(browserVersion: string | null): Record<string, unknown> {
+  return {
+    date: new Date().toISOString(),
+    machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`,
+    node: process.version,
+    chromium: browserVersion,
+    tfjs: require('@tensorflow/tfjs-core/package.json').version,
+    load_average: os.loadavg().map((v) => Math.round(v * 100) / 100),
+    quick,
+    runs,
+    notes: 'Medians after a warm-up. forward_ms: stock model.predict on wasm (preprocessing included). first_map_ms: image in to the first class map (CAM/Grad-CAM). full_ms: image in to Guided Grad-CAM (with CAM and Grad-CAM). all_methods_ms: all five methods. cpu_naive_full_ms: one tf.grad of the class score w.r.t. the input on tfjs-backend-cpu (the vanilla gradient alone: a lower bound for the naive route to Guided Grad-CAM). wasm_stock_full_ms: the same tf.grad on stock tfjs-backend-wasm (null where a kernel is missing). wasm_heap_mb: wasm memory after the model\'s runs (it only grows: the peak). One fresh process or page per model.',
+  };
+}
+
+const fmt = (v: number | null | undefined, d = 1) => (v == null ? '—' : v.toFixed(d));
+const ratio = (a: number | null | undefined, b: number | null | undefined) => (a == null || b == null || b === 0 ? '—' : `${(a / b).toFixed(2)}x`);
+
+function table(title: string, ms: Record<string, ModelResult>): string {
+  const rows = [
+    `**${title}**`,
+    '',
+    '| model | forward ms | first map ms (x fwd) | full GGC ms (x fwd) | all 5 ms | naive cpu ms (speed-up) | stock wasm ms (speed-up) | heap MB |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const [name, r] of Object.entries(ms)) {
+    rows.push(`| ${name} | ${fmt(r.forward_ms)} | ${fmt(r.first_map_ms)} (${ratio(r.first_map_ms, r.forward_ms)}) | ${fmt(r.full_ms)} (${ratio(r.full_ms, r.forward_ms)}) | ${fmt(r.all_methods_ms)} | ${fmt(r.cpu_naive_full_ms, 0)} (${ratio(r.cpu_naive_full_ms, r.full_ms)}) | ${fmt(r.wasm_stock_full_ms, 0)} (${ratio(r.wasm_stock_full_ms, r.full_ms)}) | ${fmt(r.wasm_heap_mb, 0)} |`);
+  }
+  return rows.join('\n');
+}
+
+(async () => {
+  const started = Date.now();
+  const output: Record<string, unknown> = {};
+  let chromiumVersion: string | null = null;
+  try {
+    chromiumVersion = execFileSync('/usr/bin/chromium', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    chromiumVersion = null;
+  }
+  let pageDir: string | null = null;
+  for (const runtime of runtimes) {
+    log(`== ${runtime}`);
+    const perModel: Record<string, SuiteResult> = {};
+    if (runtime === 'node') {
+      for (const m of models) perModel[m] = await runNodeModel(m);
+    } else {
+      pageDir ??= await buildPage();
+      Object.assign(perModel, await runBrowser(runtime, pageDir));
+    }
+    const first = Object.values(perModel)[0];
+    output[runtime] = {
+      backend_info: { ...first?.backend_info, isolated: (first as { isolated?: boolean })?.isolated ?? null },
+      models: Object.fromEntries(Object.entries(perModel).map(([k, v]) => [k, v.models[k]])),
+      soak: Object.values(perModel).map((v) => v.soak).find((s) => s) ?? null,
+    };
+  }
+  const env = environment(chromiumVersion);
+  env.seconds = Math.round((Date.now() - started) / 1000);
+  const result = { environment: env, ...output };
+
+  const tables = runtimes.map((rt) => {
+    const o = output[rt] as { models: Record<string, ModelResult>; backend_info: { threads: number | null; isolated: boolean | null } };
+    return table(`${rt} (threads: ${o.backend_info.threads ?? '?'}${o.backend_info.isolated != null ? `, isolated: ${o.backend_info.isolated}` : ''})`, o.models);
+  });
+  const soaks = runtimes.map((rt) => (output[rt] as { soak: unknown }).soak).filter(Boolean)
+    .map((s) => { const k = s as { model: string; explanations: number; tensors: number[]; wasm_heap_mb: number[] }; return `soak ${k.model} x${k.explanations}: tensors ${k.tensors.join(', ')}; wasm heap MB ${k.wasm_heap_mb.map((v) => v?.toFixed(0)).join(', ')}`; });
+  const text = [`${env.machine}; ${env.node}; ${env.chromium ?? 'no chromium'}; tfjs ${env.tfjs}; ${env.date}${quick ? ' (--quick)' : ''}; ${env.seconds} s`, '', ...tables.flatMap((t) => [t, '']), ...soaks].join('\n');
+  process.stdout.write(`${text}\n`);
+  if (args.json) fs.writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);
+  if (args.readme) {
+    const readme = path.join(ROOT, 'README.md');
+    const s = fs.readFileSync(readme, 'utf8');
+    const start = '<!-- bench:start -->', end = '<!-- bench:end -->';
+    const i = s.indexOf(start), j = s.indexOf(end);
+    if (i < 0 || j < 0) throw new Error('README.md has no bench markers');
+    fs.writeFileSync(readme, `${s.slice(0, i + start.length)}\n${text}\n${s.slice(j)}`);
+  }
+  if (pageDir) fs.rmSync(pageDir, { recursive: true, force: true });
+})().catch((e) => {
+  process.stderr.write(`bench: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});
