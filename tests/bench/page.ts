@@ -4,7 +4,7 @@
  * Driven by tests/bench/run.ts through playwright: it calls window.whycamBench(config).
  */
 import '@tensorflow/tfjs-backend-cpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { Explainer } from '../../src/explainer';
 import { loadModel } from '../../src/model/load';
 import { buildZooModel, ZOO, type ZooName } from './zoo';
@@ -16,9 +16,22 @@ interface PageConfig extends SuiteOptions {
   url?: string;
 }
 
-declare const self: { whycamBench?: (c: PageConfig) => Promise<SuiteResult & { isolated: boolean }>; crossOriginIsolated?: boolean; location: { href: string } };
+declare const self: {
+  whycamBench?: (c: PageConfig) => Promise<SuiteResult & { isolated: boolean }>;
+  crossOriginIsolated?: boolean;
+  location: { href: string };
+  navigator: { hardwareConcurrency: number };
+};
 
 setWasmPaths(new URL('wasm/', self.location.href).toString());
+// tfjs-backend-wasm caps its pthread pool at hardwareConcurrency / 2, read once at start-up
+// (one thread on a 2-core phone or VM): report twice the cores so setThreadsCount can use all
+// of them, as the worker does (worker/entry.browser.ts).
+if (self.crossOriginIsolated) {
+  const cores = self.navigator.hardwareConcurrency;
+  Object.defineProperty(self.navigator, 'hardwareConcurrency', { configurable: true, get: () => 2 * cores });
+  setThreadsCount(cores);
+}
 
 self.whycamBench = async (config: PageConfig) => {
   const model: BenchModel = ZOO.includes(config.model as ZooName)

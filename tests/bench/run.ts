@@ -82,6 +82,9 @@ async function buildPage(): Promise<string> {
     output: { path: out, filename: 'bench.js' },
     resolve: { extensions: ['.ts', '.js'] },
     module: { rules: [{ test: /\.ts$/, exclude: /node_modules/, use: { loader: 'swc-loader', options: { jsc: { parser: { syntax: 'typescript' }, target: 'es2020' } } } }] },
+    // Not minified: terser rewrites a `typeof` in the Emscripten factory that tfjs-backend-wasm
+    // ships to its pthreads as source text, and the threaded binary never starts.
+    optimization: { minimize: false },
     performance: { hints: false },
   };
   const stats = await new Promise<webpack.Stats>((resolve, reject) => webpack(config, (e, s) => (e || !s ? reject(e) : resolve(s))));
