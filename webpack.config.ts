@@ -5,10 +5,15 @@
  * - 'worker': the whycam Web Worker (worker/entry.browser.ts) -> dist/worker/whycam-worker.js,
  *   the three .wasm binaries beside it with a content hash in their names;
  * - 'worker-test-page': a test-only page driving that worker (tests/worker/browser/).
- * The PWA and the widget join here as their issues land.
+ * - 'pwa': the app (pwa/) -> dist/pwa/: page bundle, the worker build copied under worker/, the
+ *   default model, samples, manifest, icons, and a Workbox service worker precaching all of it.
+ *   It depends on 'worker': build both with `npm run build:pwa`.
+ * The widget joins here as its issue lands.
  */
 import * as path from 'path';
 import type { Configuration } from 'webpack';
+import { InjectManifest } from 'workbox-webpack-plugin';
+import { PwaAssetsPlugin } from './pwa/build/assets-plugin';
 
 const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
 
@@ -121,4 +126,38 @@ const workerTestPage: Configuration = {
   performance: { hints: false },
 };
 
-export default [engine, worker, workerTestPage];
+/**
+ * The PWA. The page bundle never contains tfjs (only the Comlink client and src/render); the
+ * service worker (pwa/sw.ts) is compiled by InjectManifest, which precaches every emitted asset.
+ */
+const pwa: Configuration = {
+  name: 'pwa',
+  dependencies: ['worker'],
+  mode: process.env.NODE_ENV === 'development' ? 'development' : 'production',
+  target: 'web',
+  entry: { app: './pwa/main.ts' },
+  output: {
+    path: path.resolve(__dirname, 'dist/pwa'),
+    filename: '[name].[contenthash:8].js',
+    publicPath: '',
+    clean: true,
+  },
+  resolve: { extensions: ['.ts', '.js'] },
+  module: { rules: [{ test: /\.ts$/, exclude: /node_modules/, use: swc }] },
+  // index.html names the hashed bundle when it is emitted; a later content-hash rewrite would break that link.
+  optimization: { realContentHash: false },
+  plugins: [
+    new PwaAssetsPlugin({ workerDir: path.resolve(__dirname, 'dist/worker') }),
+    new InjectManifest({
+      swSrc: './pwa/sw.ts',
+      swDest: 'sw.js',
+      // Weights are larger than Workbox's 2 MB default and must be precached all the same.
+      maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
+      // Hashed names (and the hashed model directory) need no cache-busting query.
+      dontCacheBustURLsMatching: /(\.[0-9a-f]{8}\.(js|wasm|png|jpe?g)$)|(^models\/default-[0-9a-f]{8}\/)/,
+    }),
+  ],
+  performance: { hints: false },
+};
+
+export default [engine, worker, workerTestPage, pwa];

@@ -1,0 +1,50 @@
+/**
+ * `npm start`: builds the worker and the PWA (unless --no-build), then serves dist/pwa on
+ * localhost with the headers that make the page cross-origin isolated (COOP same-origin, COEP
+ * require-corp, CORP same-origin on every asset), so the worker can run the threaded wasm binary.
+ * Hashed files are cached for good; everything else is revalidated. PORT picks the port (8080).
+ */
+import { spawnSync } from 'child_process';
+import * as http from 'http';
+import * as path from 'path';
+import sirv from 'sirv';
+
+const ROOT = path.resolve(__dirname, '..');
+const DIST = path.join(ROOT, 'dist/pwa');
+
+const HEADERS: Record<string, string> = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
+const HASHED = /(\.[0-9a-f]{8,}\.[a-z0-9]+$)|(\/models\/default-[0-9a-f]{8}\/)/i;
+
+export function createServer(dir = DIST): http.Server {
+  const serve = sirv(dir, { etag: true, dev: false, dotfiles: false });
+  return http.createServer((req, res) => {
+    const pathname = new URL(req.url ?? '/', 'http://x').pathname;
+    for (const [k, v] of Object.entries(HEADERS)) res.setHeader(k, v);
+    // The service worker script and the shell must never be stale; hashed files never change.
+    res.setHeader('Cache-Control', HASHED.test(pathname) ? 'public, max-age=31536000, immutable' : 'no-cache');
+    if (pathname.endsWith('.webmanifest')) res.setHeader('Content-Type', 'application/manifest+json');
+    serve(req, res, () => {
+      res.statusCode = 404;
+      res.end('not found');
+    });
+  });
+}
+
+function main(): void {
+  if (!process.argv.includes('--no-build')) {
+    console.log('Building the worker and the app (webpack)…');
+    const r = spawnSync('npx', ['webpack', '--config', 'webpack.config.ts', '--config-name', 'worker', '--config-name', 'pwa'], { cwd: ROOT, stdio: 'inherit' });
+    if (r.status !== 0) process.exit(r.status ?? 1);
+  }
+  const port = Number(process.env.PORT ?? 8080);
+  const server = createServer();
+  server.listen(port, 'localhost', () => {
+    console.log(`whycam is served at http://localhost:${port}/ (cross-origin isolated; Ctrl+C stops)`);
+  });
+}
+
+if (require.main === module) main();
