@@ -9,6 +9,7 @@
  * spatially flipped filter at dilation d.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { dilatePad } from './kernels/dilate-pad';
 
 export type Padding = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 
@@ -18,36 +19,14 @@ interface Geometry {
   pad: Padding;
 }
 
-/** Zero-insert (s-1) zeros after every row/column of dy; 4-D ops only, which every backend has. */
-function upsampleZeros(dy: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
-  const [n, h, w, c] = dy.shape;
-  let out: tf.Tensor4D = dy;
-  if (sh > 1) {
-    const r = tf.reshape(out, [n, h, 1, w * c]);
-    out = tf.reshape(tf.pad(r, [[0, 0], [0, 0], [0, sh - 1], [0, 0]]), [n, h * sh, w, c]);
-  }
-  if (sw > 1) {
-    const rows = out.shape[1];
-    const r = tf.reshape(out, [n * rows, w, 1, c]);
-    out = tf.reshape(tf.pad(r, [[0, 0], [0, 0], [0, sw - 1], [0, 0]]), [n, rows, w * sw, c]);
-  }
-  return out;
-}
+type Explicit = [[number, number], [number, number], [number, number], [number, number]];
 
-/** Pads (positive) or crops (negative) the two spatial dims. */
-function padOrCrop(x: tf.Tensor4D, top: number, bottom: number, left: number, right: number): tf.Tensor4D {
-  const cropT = Math.max(0, -top), cropB = Math.max(0, -bottom), cropL = Math.max(0, -left), cropR = Math.max(0, -right);
-  let out = x;
-  if (cropT || cropB || cropL || cropR) {
-    out = tf.slice(out, [0, cropT, cropL, 0], [-1, out.shape[1] - cropT - cropB, out.shape[2] - cropL - cropR, -1]);
-  }
-  const pT = Math.max(0, top), pB = Math.max(0, bottom), pL = Math.max(0, left), pR = Math.max(0, right);
-  if (pT || pB || pL || pR) out = tf.pad(out, [[0, 0], [pT, pB], [pL, pR], [0, 0]]);
-  return out;
-}
-
-/** dy zero-upsampled and padded so that a 'valid' stride-1 correlation yields dx of xShape. */
-function prepareDy(xShape: number[], dy: tf.Tensor4D, filterShape: number[], g: Geometry, depthwise: boolean): tf.Tensor4D {
+/**
+ * dy, and the padding, such that a stride-1 correlation with the flipped filter yields dx of
+ * xShape. Stride 1: dy as it is, the padding left to the convolution itself. Larger strides:
+ * dy spread onto a zero grid that already holds the padding.
+ */
+function prepareDy(xShape: number[], dy: tf.Tensor4D, filterShape: number[], g: Geometry, depthwise: boolean): { x: tf.Tensor4D; pad: 'valid' | Explicit } {
   const info = tf.backend_util.computeConv2DInfo(
     xShape as [number, number, number, number],
     filterShape as [number, number, number, number],
@@ -55,23 +34,53 @@ function prepareDy(xShape: number[], dy: tf.Tensor4D, filterShape: number[], g: 
   );
   const { top, left } = info.padInfo;
   const effH = info.effectiveFilterHeight, effW = info.effectiveFilterWidth;
-  const up = upsampleZeros(dy, info.strideHeight, info.strideWidth);
-  const padTop = effH - 1 - top;
-  const padLeft = effW - 1 - left;
-  const padBottom = xShape[1] + effH - 1 - up.shape[1] - padTop;
-  const padRight = xShape[2] + effW - 1 - up.shape[2] - padLeft;
-  return padOrCrop(up, padTop, padBottom, padLeft, padRight);
+  const padTop = effH - 1 - top, padLeft = effW - 1 - left;
+  const outHeight = xShape[1] + effH - 1, outWidth = xShape[2] + effW - 1;
+  const padBottom = outHeight - dy.shape[1] - padTop, padRight = outWidth - dy.shape[2] - padLeft;
+  if (info.strideHeight === 1 && info.strideWidth === 1 && Math.min(padTop, padLeft, padBottom, padRight) >= 0) {
+    return { x: dy, pad: [[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]] };
+  }
+  return {
+    x: dilatePad(dy, { strideHeight: info.strideHeight, strideWidth: info.strideWidth, padTop, padLeft, outHeight, outWidth }),
+    pad: 'valid',
+  };
+}
+
+/**
+ * The flipped filters are built once per model in plain JS: the wasm backend's Reverse and
+ * Transpose kernels took ~2.5 s for ResNet-18's 11M weights on the first request; this loop
+ * takes tens of milliseconds.
+ */
+function flipSpatial(filter: tf.Tensor4D, swapChannels: boolean): tf.Tensor4D {
+  const [kh, kw, ci, co] = filter.shape;
+  const src = filter.dataSync() as Float32Array;
+  const dst = new Float32Array(src.length);
+  for (let y = 0; y < kh; y++) {
+    for (let x = 0; x < kw; x++) {
+      const from = ((kh - 1 - y) * kw + (kw - 1 - x)) * ci * co;
+      const to = (y * kw + x) * ci * co;
+      if (!swapChannels) {
+        dst.set(src.subarray(from, from + ci * co), to);
+        continue;
+      }
+      for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) dst[to + o * ci + i] = src[from + i * co + o];
+    }
+  }
+  return tf.tensor4d(dst, swapChannels ? [kh, kw, co, ci] : [kh, kw, ci, co]);
 }
 
 /** Filter for the backward correlation: spatially flipped, in/out channels swapped. Cache it per layer. */
 export function conv2dBackwardFilter(filter: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]));
+  return flipSpatial(filter, true);
 }
 
 /** Depthwise filter [kh,kw,C,M] flipped and laid out as [kh,kw,C*M,1]. Cache it per layer. */
 export function depthwiseBackwardFilter(filter: tf.Tensor4D): tf.Tensor4D {
   const [kh, kw, c, m] = filter.shape;
-  return tf.tidy(() => tf.reshape(tf.reverse(filter, [0, 1]), [kh, kw, c * m, 1]));
+  const flipped = flipSpatial(filter, false);
+  const out = tf.reshape(flipped, [kh, kw, c * m, 1]) as tf.Tensor4D;
+  flipped.dispose();
+  return out;
 }
 
 /** dL/dx of conv2d(x, filter) given dL/dy. `backwardFilter` = conv2dBackwardFilter(filter). */
@@ -79,8 +88,8 @@ export function conv2dInputGrad(
   xShape: number[], dy: tf.Tensor4D, filterShape: number[], backwardFilter: tf.Tensor4D, g: Geometry,
 ): tf.Tensor4D {
   return tf.tidy(() => {
-    const padded = prepareDy(xShape, dy, filterShape, g, false);
-    return tf.conv2d(padded, backwardFilter, 1, 'valid', 'NHWC', g.dilations);
+    const { x, pad } = prepareDy(xShape, dy, filterShape, g, false);
+    return tf.conv2d(x, backwardFilter, 1, pad, 'NHWC', g.dilations);
   });
 }
 
@@ -89,8 +98,8 @@ export function depthwiseInputGrad(
   xShape: number[], dy: tf.Tensor4D, filterShape: number[], backwardFilter: tf.Tensor4D, g: Geometry,
 ): tf.Tensor4D {
   return tf.tidy(() => {
-    const padded = prepareDy(xShape, dy, filterShape, g, true);
-    const full = tf.depthwiseConv2d(padded, backwardFilter, 1, 'valid', 'NHWC', g.dilations);
+    const { x, pad } = prepareDy(xShape, dy, filterShape, g, true);
+    const full = tf.depthwiseConv2d(x, backwardFilter, 1, pad, 'NHWC', g.dilations);
     const m = filterShape[3];
     if (m === 1) return full;
     // Channel c*M+m of dy came from input channel c: sum each group of M.
