@@ -61,9 +61,11 @@ export interface WhycamClient {
 export type WorkerTarget = Worker | Comlink.Endpoint | NodeWorkerLike;
 
 interface NodeWorkerLike {
-  postMessage(message: unknown, transfer?: unknown[]): void;
-  on(event: string, listener: (...args: never[]) => void): unknown;
-  off(event: string, listener: (...args: never[]) => void): unknown;
+  postMessage(message: unknown, transfer?: readonly unknown[]): void;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  off(event: string, listener: (...args: any[]) => void): unknown;
 }
 
 interface InFlight {
@@ -83,6 +85,23 @@ interface Waiting {
 
 const isNodeWorkerLike = (t: object): t is NodeWorkerLike =>
   typeof (t as NodeWorkerLike).on === 'function' && typeof (t as { addEventListener?: unknown }).addEventListener !== 'function';
+
+/**
+ * One root proxy per worker, kept as long as the worker object lives. Comlink releases a proxy
+ * that is garbage-collected, and a released root makes the worker stop listening altogether:
+ * every later client would wait forever. Clients talk over ports of their own (createEndpoint).
+ */
+const roots = new WeakMap<object, Comlink.Remote<WorkerApi>>();
+
+function rootOf(target: WorkerTarget): Comlink.Remote<WorkerApi> {
+  let root = roots.get(target);
+  if (!root) {
+    const endpoint = isNodeWorkerLike(target) ? nodeEndpoint(target as Parameters<typeof nodeEndpoint>[0]) : (target as Comlink.Endpoint);
+    root = Comlink.wrap<WorkerApi>(endpoint);
+    roots.set(target, root);
+  }
+  return root;
+}
 
 function randomId(): string {
   return Array.from({ length: 4 }, () => Math.floor(Math.random() * 0xffffffff).toString(16)).join('');
@@ -114,10 +133,8 @@ class Client implements WhycamClient {
       };
     });
     this.failed.catch(() => {});
-    const endpoint = isNodeWorkerLike(target) ? nodeEndpoint(target as Parameters<typeof nodeEndpoint>[0]) : (target as Comlink.Endpoint);
     this.watch(target);
-    const root = Comlink.wrap<WorkerApi>(endpoint);
-    this.remote = Promise.race([root[Comlink.createEndpoint](), this.failed]).then((port) => Comlink.wrap<WorkerApi>(port));
+    this.remote = Promise.race([rootOf(target)[Comlink.createEndpoint](), this.failed]).then((port) => Comlink.wrap<WorkerApi>(port));
     this.remote.catch(() => {});
   }
 
@@ -127,8 +144,8 @@ class Client implements WhycamClient {
       `The whycam worker ${what}. If the page is cross-origin isolated, the worker script must be served from the same origin with ` +
       "'Cross-Origin-Embedder-Policy: require-corp'; check the browser console for the cause."));
     if (isNodeWorkerLike(target)) {
-      target.on('error', ((e: Error) => crashed(`failed: ${e?.message ?? e}`)) as never);
-      target.on('exit', ((code: number) => crashed(`exited (code ${code})`)) as never);
+      target.on('error', (e: Error) => crashed(`failed: ${e?.message ?? e}`));
+      target.on('exit', (code: number) => crashed(`exited (code ${code})`));
     } else if (typeof (target as Worker).terminate === 'function') {
       (target as Worker).addEventListener('error', (e) => crashed(`failed to start or crashed${(e as ErrorEvent).message ? `: ${(e as ErrorEvent).message}` : ''}`));
     }
@@ -222,16 +239,20 @@ class Client implements WhycamClient {
     return new Promise<ExplainSummary>((resolve, reject) => {
       const req: InFlight = { id, settled: false, resolve, reject };
       this.current = req;
-      const deliver = (stage: Stage) => {
+      const wanted = () => !req.settled && this.current === req;
+      // The answer tells the worker whether to go on: false once this request was superseded or
+      // cancelled (even from inside onStage), so it stops at this stage boundary.
+      const deliver = (stage: Stage): boolean => {
         // Superseded or cancelled here already: whatever the worker still sends is stale.
-        if (req.settled || this.current !== req) return;
+        if (!wanted()) return false;
         try {
           onStage?.(stage);
         } catch (e) {
-          // The caller's callback failed: end this request with its error, and stop the worker's work on it.
+          // The caller's callback failed: end this request with its error.
           this.settle(req, e);
-          void this.call((api) => api.cancel(this.session)).catch(() => {});
+          return false;
         }
+        return wanted();
       };
       const wireOptions: WireExplainOptions = { ...options };
       delete (wireOptions as ExplainOptions).signal;

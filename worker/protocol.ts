@@ -88,6 +88,8 @@ export interface WorkerStats {
   failed: number;
   /** Requests whose engine work started (superseded requests that never reached the engine are not counted). */
   started: number;
+  /** Stages the engine computed, delivered or not: a superseded request stops adding to it. */
+  stages: number;
   /** Map bytes moved to the page by transfer, and bytes that had to be copied first. */
   transferredBytes: number;
   copiedBytes: number;

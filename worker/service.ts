@@ -28,6 +28,7 @@ export interface ServiceOptions {
 /** A loaded model and who uses it: sessions and in-flight requests. Disposed when nobody does. */
 class HeldModel {
   private refs = 0;
+  disposed = false;
   constructor(readonly explainer: Explainer, private readonly onFree: () => void = () => {}) {}
   acquire(): this {
     this.refs++;
@@ -35,6 +36,7 @@ class HeldModel {
   }
   release(): void {
     if (--this.refs > 0) return;
+    this.disposed = true;
     this.explainer.dispose();
     this.onFree();
   }
@@ -75,7 +77,7 @@ export class WhycamService implements WorkerApi {
   private readonly sessions = new Map<string, Session>();
   /** Models loaded from a URL, shared by every session that loads the same URL with the same options. */
   private readonly byUrl = new Map<string, Promise<HeldModel>>();
-  private readonly counts = { completed: 0, cancelled: 0, failed: 0, started: 0, transferredBytes: 0, copiedBytes: 0 };
+  private readonly counts = { completed: 0, cancelled: 0, failed: 0, started: 0, stages: 0, transferredBytes: 0, copiedBytes: 0 };
   private heldModels = 0;
 
   constructor(private readonly options: ServiceOptions) {
@@ -135,14 +137,20 @@ export class WhycamService implements WorkerApi {
     if ('url' in source) {
       if (typeof source.url !== 'string' || !source.url) throw new WhycamError('BAD_OPTION', 'The model URL must be a non-empty string.');
       const key = `${source.url}\n${JSON.stringify(options)}`;
-      let entry = this.byUrl.get(key);
-      if (!entry) {
-        entry = Explainer.load({ url: source.url, onProgress: (f) => void Promise.resolve(onProgress?.(f)).catch(() => {}) }, options)
-          .then((explainer) => this.hold(explainer, () => this.byUrl.delete(key)));
-        this.byUrl.set(key, entry);
-        entry.catch(() => this.byUrl.delete(key));
+      for (;;) {
+        let entry = this.byUrl.get(key);
+        if (!entry) {
+          const loading = Explainer.load({ url: source.url, onProgress: (f) => void Promise.resolve(onProgress?.(f)).catch(() => {}) }, options)
+            .then((explainer) => this.hold(explainer, () => { if (this.byUrl.get(key) === loading) this.byUrl.delete(key); }));
+          loading.catch(() => { if (this.byUrl.get(key) === loading) this.byUrl.delete(key); });
+          this.byUrl.set(key, loading);
+          entry = loading;
+        }
+        const held = await entry;
+        // Its last user may have let it go while we waited: load it again.
+        if (!held.disposed) return held.acquire();
+        if (this.byUrl.get(key) === entry) this.byUrl.delete(key);
       }
-      return (await entry).acquire();
     }
     let modelSource: ModelSource;
     if ('files' in source) {
@@ -206,13 +214,16 @@ export class WhycamService implements WorkerApi {
       const readLater = new Set<string>(methods.includes('guided-gradcam') ? ['gradcam', 'guided'] : []);
       const summary: ExplainSummary = { predictions: [], classIndex: -1, stages: [] };
       for await (const stage of held.explainer.explain(pixels, { ...opts, signal: req.signal })) {
+        this.counts.stages++;
         check();
         summary.stages.push({ stage: stage.stage, elapsedMs: stage.elapsedMs, ms: stage.ms });
         if (stage.stage === 'prediction') {
           summary.predictions = stage.predictions;
           summary.classIndex = stage.classIndex;
         }
-        if (onStage) await this.emit(stage, onStage, readLater);
+        // The page answers each stage with whether it still wants this request (false once it
+        // has superseded or cancelled it): stop right here rather than wait for its message.
+        if (onStage && (await this.emit(stage, onStage, readLater)) === false) req.signal.aborted = true;
         check();
       }
       this.counts.completed++;
@@ -231,12 +242,9 @@ export class WhycamService implements WorkerApi {
     }
   }
 
-  /** Sends one stage; each map's buffer is transferred (moved, not copied) to the page. */
-  private async emit(stage: Stage, onStage: (stage: Stage) => unknown, readLater: Set<string>): Promise<void> {
-    if (stage.stage === 'prediction') {
-      await onStage(stage);
-      return;
-    }
+  /** Sends one stage; each map's buffer is transferred (moved, not copied) to the page. Resolves to the page's answer. */
+  private async emit(stage: Stage, onStage: (stage: Stage) => unknown, readLater: Set<string>): Promise<unknown> {
+    if (stage.stage === 'prediction') return onStage(stage);
     const maps: typeof stage.maps = {};
     const buffers: ArrayBuffer[] = [];
     for (const [method, map] of Object.entries(stage.maps) as Array<[MethodName, SaliencyMap]>) {
@@ -250,11 +258,12 @@ export class WhycamService implements WorkerApi {
       maps[method] = { ...map, data };
     }
     const sizes = buffers.map((b) => b.byteLength);
-    await onStage(Comlink.transfer({ ...stage, maps }, buffers));
+    const answer = await onStage(Comlink.transfer({ ...stage, maps }, buffers));
     // A transferred buffer is detached on this side: count what really moved.
     buffers.forEach((b, i) => {
       if (b.byteLength === 0) this.counts.transferredBytes += sizes[i];
     });
+    return answer;
   }
 
   async cancel(sessionId: string): Promise<void> {
