@@ -293,8 +293,8 @@ function renderPredictions(): void {
     const pct = `${(p.probability * 100).toFixed(1)} %`;
     const b = h('button', { type: 'button', 'aria-pressed': String(p.index === state.classIndex), 'data-class': String(p.index) },
       h('span', { class: 'label' }, p.label), h('span', { class: 'prob' }, pct),
+      h('span', { class: 'sr-only' }, ' — explain this class'),
       h('span', { class: 'bar-fill', style: `width:${Math.max(1, p.probability * 100)}%`, 'aria-hidden': 'true' }));
-    b.setAttribute('aria-label', `${p.label}, ${pct}. Explain this class.`);
     b.addEventListener('click', () => {
       if (!state.picture) return;
       state.classIndex = p.index;
@@ -479,13 +479,14 @@ async function renderModels(): Promise<void> {
   }
   const item = (id: string, name: string, bytes: number, extra: string, deletable: boolean) => {
     const active = id === state.activeModel;
-    const use = h('button', { type: 'button', 'aria-label': `Use ${name}` }, active ? 'In use' : 'Use');
+    // Visible text first in the accessible name (WCAG 2.5.3); the model's name only for screen readers.
+    const use = h('button', { type: 'button' }, active ? 'In use' : 'Use', h('span', { class: 'sr-only' }, ` ${name}`));
     use.toggleAttribute('disabled', active);
     use.addEventListener('click', () => void loadModel(id));
     const li = h('li', { 'aria-current': String(active), 'data-model-id': id },
       h('span', { class: 'name' }, name), h('span', { class: 'size' }, `${formatBytes(bytes)}${extra}`), use);
     if (deletable) {
-      const del = h('button', { type: 'button', 'aria-label': `Delete ${name}` }, 'Delete');
+      const del = h('button', { type: 'button', 'data-action': 'delete' }, 'Delete', h('span', { class: 'sr-only' }, ` ${name}`));
       del.addEventListener('click', async () => {
         await deleteModel(id);
         if (state.activeModel === id) await loadModel('default');

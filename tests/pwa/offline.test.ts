@@ -114,7 +114,7 @@ test('a Teachable Machine zip is imported, explains a photo, and is still there 
     expect(failed).toEqual([]);
 
     // Deleting it falls back to the built-in model.
-    await page.locator(`#models li[data-model-id="${id}"] button[aria-label^="Delete"]`).click();
+    await page.locator(`#models li[data-model-id="${id}"] button[data-action=delete]`).click();
     await page.waitForFunction((i) => !document.querySelector(`#models li[data-model-id="${i}"]`), id);
     await waitForModel(page);
     await expect(page.locator('#models li[aria-current=true]').getAttribute('data-model-id')).resolves.toBe('default');
