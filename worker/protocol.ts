@@ -157,7 +157,8 @@ export function registerTransferHandlers(): void {
       return original.deserialize(s);
     },
   } as Comlink.TransferHandler<unknown, unknown>);
-  // A WhycamError as a value (not thrown), e.g. inside a result.
+  // A WhycamError passed or returned as a value (Comlink applies handlers to whole arguments and
+  // results only, not to objects nested inside them).
   Comlink.transferHandlers.set('whycam-error', {
     canHandle: (v: unknown): v is WhycamError => v instanceof WhycamError,
     serialize: (e: WhycamError): [WireError, Transferable[]] => [e.toJSON() as WireError, []],

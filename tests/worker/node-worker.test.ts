@@ -6,12 +6,14 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import * as v8 from 'v8';
+import * as vm from 'vm';
 import * as tf from '@tensorflow/tfjs-core';
 import { Explainer } from '../../src/explainer';
 import type { Stage } from '../../src/explainer';
 import { useBackend } from '../../src/backend';
 import { WhycamError } from '../../src/errors';
-import type { WhycamClient } from '../../worker/client';
+import { createClient, type WhycamClient } from '../../worker/client';
 import { buildFamily } from '../helpers/families';
 import { readImage, tmPhotos, TM_DIR, TM_ZIP } from '../helpers/fixtures';
 import { startStaticServer, type StaticServer } from '../helpers/static-server';
@@ -127,6 +129,26 @@ test('explainLatest keeps only the newest waiting frame; the one in flight finis
   expect(completed).toEqual([0, frames - 1]);
   for (const r of results) if (!r.ok) expect(r.error.code).toBe('CANCELLED');
   expect([...delivered].sort((x, y) => x - y)).toEqual([0, frames - 1]);
+});
+
+test('clients come and go: one that is garbage-collected does not take the worker away from the next', async () => {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  for (let i = 0; i < 3; i++) {
+    const c = createClient(w.worker);
+    await c.backendInfo();
+    if (i > 0) await c.dispose();
+  }
+  // Comlink releases collected proxies from a FinalizationRegistry, after a GC and a turn of the loop.
+  for (let i = 0; i < 5; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const next = createClient(w.worker);
+  const answer = await Promise.race([next.backendInfo(), new Promise((r) => setTimeout(() => r('no answer: the worker stopped listening'), 10_000))]);
+  expect(answer).toMatchObject({ backend: 'wasm' });
+  expect((await client.explain(photo(0), { methods: ['cam'] })).predictions[0].label).toBe('Class 1');
+  await next.dispose();
 });
 
 describe('loading', () => {
