@@ -43,7 +43,8 @@ function main(): void {
   const port = Number(process.env.PORT ?? 8080);
   const server = createServer();
   server.listen(port, 'localhost', () => {
-    console.log(`whycam is served at http://localhost:${port}/ (cross-origin isolated; Ctrl+C stops)`);
+    const actual = (server.address() as import('net').AddressInfo).port;
+    console.log(`whycam is served at http://localhost:${actual}/ (cross-origin isolated; Ctrl+C stops)`);
   });
 }
 
