@@ -6,8 +6,7 @@
  * layer. Kernel 'WhycamDilatePad' for wasm and cpu; other backends use the ops.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { registerJsKernel, runJsKernel } from './js-kernel';
 
 export const DILATE_PAD = 'WhycamDilatePad';
 
@@ -38,38 +37,11 @@ function spread(src: Float32Array, shape: number[], dst: Float32Array, a: Dilate
   }
 }
 
-const outShape = (x: TensorInfo, a: DilatePadAttrs) => [x.shape[0], a.outHeight, a.outWidth, x.shape[3]];
-
-const wasmKernel: KernelFunc = ({ inputs, backend, attrs }) => {
-  const b = backend as BackendWasm;
-  const { x } = inputs as { x: TensorInfo };
-  const a = attrs as unknown as DilatePadAttrs;
-  const out = b.makeOutput(outShape(x, a), 'float32');
-  // Heap views only after the allocation above (it may grow the heap).
-  spread(b.typedArrayFromHeap(x) as Float32Array, x.shape, b.typedArrayFromHeap(out) as Float32Array, a);
-  return out;
-};
-
-interface CpuLike {
-  data: { get(id: object): { values: Float32Array } };
-  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
-}
-
-const cpuKernel: KernelFunc = ({ inputs, backend, attrs }) => {
-  const b = backend as unknown as CpuLike;
-  const { x } = inputs as { x: TensorInfo };
-  const a = attrs as unknown as DilatePadAttrs;
-  const shape = outShape(x, a);
-  const dst = new Float32Array(tf.util.sizeFromShape(shape));
-  spread(b.data.get(x.dataId).values, x.shape, dst, a);
-  return b.makeTensorInfo(shape, 'float32', dst);
-};
-
-const configs: KernelConfig[] = [
-  { kernelName: DILATE_PAD, backendName: 'wasm', kernelFunc: wasmKernel },
-  { kernelName: DILATE_PAD, backendName: 'cpu', kernelFunc: cpuKernel },
-];
-for (const c of configs) if (!tf.getKernel(c.kernelName, c.backendName)) tf.registerKernel(c);
+registerJsKernel<DilatePadAttrs>({
+  name: DILATE_PAD,
+  outputShape: ({ x }, a) => [x.shape[0], a.outHeight, a.outWidth, x.shape[3]],
+  run: (inputs, shapes, attrs, out) => spread(inputs.x, shapes.x, out, attrs),
+});
 
 /** Zero-insert (s-1) zeros between rows/columns, with 4-D reshape and pad only. */
 function upsampleZeros(dy: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
@@ -100,9 +72,8 @@ function padOrCrop(x: tf.Tensor4D, top: number, bottom: number, left: number, ri
 }
 
 export function dilatePad(x: tf.Tensor4D, a: DilatePadAttrs): tf.Tensor4D {
-  if (x.dtype === 'float32' && tf.getKernel(DILATE_PAD, tf.getBackend())) {
-    return tf.engine().runKernel(DILATE_PAD, { x }, a) as tf.Tensor4D;
-  }
+  const fast = runJsKernel(DILATE_PAD, { x }, a);
+  if (fast) return fast as tf.Tensor4D;
   return tf.tidy(() => {
     const up = upsampleZeros(x, a.strideHeight, a.strideWidth);
     return padOrCrop(up, a.padTop, a.outHeight - up.shape[1] - a.padTop, a.padLeft, a.outWidth - up.shape[2] - a.padLeft);

@@ -11,8 +11,7 @@
  * back to the composed ops.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { registerJsKernel, runJsKernel } from './js-kernel';
 
 export const RELU_BACKWARD = 'WhycamReluBackward';
 
@@ -45,48 +44,16 @@ function loop(z: Float32Array, dy: Float32Array, dx: Float32Array, a: ReluBackwa
   }
 }
 
-const wasmKernel: KernelFunc = ({ inputs, backend, attrs }) => {
-  const b = backend as BackendWasm;
-  const { z, dy } = inputs as { z: TensorInfo; dy: TensorInfo };
-  const out = b.makeOutput(z.shape, 'float32');
-  // Heap views only after the allocation above (it may grow the heap).
-  loop(b.typedArrayFromHeap(z) as Float32Array, b.typedArrayFromHeap(dy) as Float32Array,
-    b.typedArrayFromHeap(out) as Float32Array, attrs as unknown as ReluBackwardAttrs);
-  return out;
-};
-
-interface CpuLike {
-  data: { get(id: object): { values: Float32Array } };
-  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
-}
-
-const cpuKernel: KernelFunc = ({ inputs, backend, attrs }) => {
-  const b = backend as unknown as CpuLike;
-  const { z, dy } = inputs as { z: TensorInfo; dy: TensorInfo };
-  const dx = new Float32Array(tf.util.sizeFromShape(z.shape));
-  loop(b.data.get(z.dataId).values, b.data.get(dy.dataId).values, dx, attrs as unknown as ReluBackwardAttrs);
-  return b.makeTensorInfo(z.shape, 'float32', dx);
-};
-
-export const reluBackwardConfigs: KernelConfig[] = [
-  { kernelName: RELU_BACKWARD, backendName: 'wasm', kernelFunc: wasmKernel },
-  { kernelName: RELU_BACKWARD, backendName: 'cpu', kernelFunc: cpuKernel },
-];
-
-export function registerReluBackward(): void {
-  for (const c of reluBackwardConfigs) {
-    if (!tf.getKernel(c.kernelName, c.backendName)) tf.registerKernel(c);
-  }
-}
-
-// Kernels are looked up by name when an op runs: registering at import is safe before any backend exists.
-registerReluBackward();
+registerJsKernel<ReluBackwardAttrs>({
+  name: RELU_BACKWARD,
+  outputShape: (inputs) => inputs.z.shape,
+  run: (inputs, _shapes, attrs, out) => loop(inputs.z, inputs.dy, out, attrs),
+});
 
 /** dL/dz for a ReLU-family unit with input z. Uses the fused kernel where registered. */
 export function reluBackward(z: tf.Tensor, dy: tf.Tensor, attrs: ReluBackwardAttrs): tf.Tensor {
-  if (z.dtype === 'float32' && dy.dtype === 'float32' && tf.getKernel(RELU_BACKWARD, tf.getBackend())) {
-    return tf.engine().runKernel(RELU_BACKWARD, { z, dy }, attrs) as tf.Tensor;
-  }
+  const fast = runJsKernel(RELU_BACKWARD, { z, dy }, attrs);
+  if (fast) return fast;
   return tf.tidy(() => {
     const g = attrs.guided ? tf.relu(dy) : dy;
     const inside = tf.cast(tf.logicalAnd(tf.greater(z, attrs.lower), tf.less(z, attrs.upper)), 'float32');

@@ -1,0 +1,53 @@
+/**
+ * Registers a kernel written as one JS loop for both the wasm backend (reading and writing
+ * the wasm heap in place) and the cpu backend (its value arrays), so the few passes tfjs
+ * composes badly cost one sweep over memory on either.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+export interface JsKernel<A> {
+  name: string;
+  outputShape(inputs: Record<string, TensorInfo>, attrs: A): number[];
+  /** Fills `out` (float32, zero-initialised only if the loop does it) from the float32 inputs. */
+  run(inputs: Record<string, Float32Array>, shapes: Record<string, number[]>, attrs: A, out: Float32Array): void;
+}
+
+interface CpuLike {
+  data: { get(id: object): { values: Float32Array } };
+  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
+}
+
+const shapesOf = (inputs: Record<string, TensorInfo>) =>
+  Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.shape]));
+
+export function registerJsKernel<A>(k: JsKernel<A>): void {
+  const wasm: KernelFunc = ({ inputs, backend, attrs }) => {
+    const b = backend as BackendWasm;
+    const ins = inputs as Record<string, TensorInfo>;
+    const out = b.makeOutput(k.outputShape(ins, attrs as unknown as A), 'float32');
+    // Heap views only after the allocation above (it may grow the heap and detach older views).
+    const views = Object.fromEntries(Object.entries(ins).map(([name, t]) => [name, b.typedArrayFromHeap(t) as Float32Array]));
+    k.run(views, shapesOf(ins), attrs as unknown as A, b.typedArrayFromHeap(out) as Float32Array);
+    return out;
+  };
+  const cpu: KernelFunc = ({ inputs, backend, attrs }) => {
+    const b = backend as unknown as CpuLike;
+    const ins = inputs as Record<string, TensorInfo>;
+    const shape = k.outputShape(ins, attrs as unknown as A);
+    const out = new Float32Array(tf.util.sizeFromShape(shape));
+    const views = Object.fromEntries(Object.entries(ins).map(([name, t]) => [name, b.data.get(t.dataId).values]));
+    k.run(views, shapesOf(ins), attrs as unknown as A, out);
+    return b.makeTensorInfo(shape, 'float32', out);
+  };
+  for (const [backendName, kernelFunc] of [['wasm', wasm], ['cpu', cpu]] as const) {
+    if (!tf.getKernel(k.name, backendName)) tf.registerKernel({ kernelName: k.name, backendName, kernelFunc });
+  }
+}
+
+/** Runs a registered JS kernel when the active backend has it and every input is float32. */
+export function runJsKernel(name: string, inputs: Record<string, tf.Tensor>, attrs: object): tf.Tensor | null {
+  if (!tf.getKernel(name, tf.getBackend()) || Object.values(inputs).some((t) => t.dtype !== 'float32')) return null;
+  return tf.engine().runKernel(name, inputs, attrs as NamedAttrMap) as tf.Tensor;
+}
