@@ -135,7 +135,8 @@ const pwa: Configuration = {
   dependencies: ['worker'],
   mode: process.env.NODE_ENV === 'development' ? 'development' : 'production',
   target: 'web',
-  entry: { app: './pwa/main.ts' },
+  // The quantise worker is an entry of its own (no chunk loading inside it), named in app-config.json.
+  entry: { app: './pwa/main.ts', 'quantize-worker': './pwa/quantize-worker.ts' },
   output: {
     path: path.resolve(__dirname, 'dist/pwa'),
     filename: '[name].[contenthash:8].js',

@@ -7,6 +7,7 @@
  * For tests and diagnosis the root element carries what happened: data-model="ready",
  * data-stages (stages of the current explanation, in arrival order), data-shown (the method drawn).
  */
+import * as Comlink from 'comlink';
 import { createClient, type ExplainSummary, type ModelInfo, type Stage, type WhycamClient } from '../worker/client';
 import { COLORMAP_NAMES, type ColormapName } from '../src/render';
 import type { SaliencyMap } from '../src/methods/types';
@@ -14,12 +15,14 @@ import { Camera, CameraError } from './camera';
 import { $, formatBytes, h } from './dom';
 import { METHODS, methodLabel, normalizeModeFor, type Method } from './methods';
 import { deleteModel, listModels, readModel, saveModel, StorageError, type StoredModel } from './store';
+import type { QuantizeApi } from './quantize-worker';
 import { drawLegend, drawLiveOverlay, drawPicture, formatValue, mapScale, type Picture } from './view';
 
 interface AppConfig {
   defaultModel: { url: string; name: string; bytes: number };
   samples: Array<{ url: string; label: string }>;
   worker: string;
+  quantizeWorker: string;
 }
 
 interface Prediction { index: number; label: string; probability: number }
@@ -522,19 +525,25 @@ async function importFiles(list: FileList): Promise<void> {
   try {
     let model: StoredModel;
     const zip = files.find((f) => /\.zip$/i.test(f.name) || f.type === 'application/zip');
-    if (zip) {
-      if (files.length > 1) throw new StorageError('Pick either one Teachable Machine zip, or the model files (model.json, weights, metadata.json) — not both.');
+    if (zip && files.length > 1) throw new StorageError('Pick either one Teachable Machine zip, or the model files (model.json, weights, metadata.json) — not both.');
+    if (!zip && !files.some((f) => f.name.endsWith('.json') && f.name !== 'metadata.json')) {
+      throw new StorageError('No model.json among the picked files. Pick model.json together with its weight files (and metadata.json), or a Teachable Machine zip.');
+    }
+    if ($<HTMLInputElement>('quantize').checked) {
+      const q = await quantizeOnImport(zip ? { zip } : { files });
+      const name = await nameFromFiles(q.files, zip ? zip.name.replace(/\.zip$/i, '') : 'Imported model');
+      model = await saveModel(name, 'files', q.files, 'files', q.summary);
+      importStatus.textContent = q.message;
+    } else if (zip) {
       importStatus.textContent = `Storing ${zip.name}…`;
       model = await saveModel(zip.name.replace(/\.zip$/i, ''), 'zip', [{ name: 'model.zip', data: zip }], 'files');
     } else {
-      if (!files.some((f) => f.name.endsWith('.json') && f.name !== 'metadata.json')) {
-        throw new StorageError('No model.json among the picked files. Pick model.json together with its weight files (and metadata.json), or a Teachable Machine zip.');
-      }
       const parts = files.map((f) => ({ name: f.name, data: f as Blob }));
       importStatus.textContent = `Storing ${files.length} files…`;
       model = await saveModel(await nameFromFiles(parts, 'Imported model'), 'files', parts, 'files');
     }
-    importStatus.textContent = `Stored “${model.name}” (${formatBytes(model.bytes)}). Loading it…`;
+    const quantNote = model.quantized ? ` ${importStatus.textContent}` : '';
+    importStatus.textContent = `Stored “${model.name}” (${formatBytes(model.bytes)}). Loading it…${quantNote}`;
     await loadModel(model.id);
     if (state.activeModel !== model.id) {
       // It does not load: do not keep a model that cannot be used.
@@ -542,11 +551,50 @@ async function importFiles(list: FileList): Promise<void> {
       await renderModels();
       importStatus.textContent = `“${model.name}” could not be loaded and was not kept.`;
     } else {
-      importStatus.textContent = `“${model.name}” is stored on this device and in use.`;
+      importStatus.textContent = `“${model.name}” is stored on this device and in use.${quantNote}`;
     }
   } catch (e) {
     importStatus.textContent = '';
     showError(errorMessage(e));
+  }
+}
+
+/** Decodes an image URL into model-sized pixels for the fidelity check. */
+async function pixelsOf(url: string): Promise<{ data: Uint8ClampedArray; width: number; height: number; channels: 4 }> {
+  const bitmap = await createImageBitmap(await (await fetch(url)).blob());
+  const p = toPicture(bitmap, bitmap.width, bitmap.height);
+  bitmap.close();
+  return { ...p, channels: 4 };
+}
+
+/**
+ * Quantises to float16 in the PWA's own worker and reports the quantiser's fidelity numbers
+ * (on the sample scenes and the current photo) next to the sizes.
+ */
+async function quantizeOnImport(input: { zip: File } | { files: File[] }): Promise<{ files: Array<{ name: string; data: Blob }>; summary: string; message: string }> {
+  const config = state.config;
+  if (!config) throw new Error('The app is not ready yet.');
+  const importStatus = $('import-status');
+  importStatus.textContent = 'Quantising to float16 and checking fidelity on the sample scenes…';
+  const images = await Promise.all(config.samples.map((s) => pixelsOf(s.url)));
+  if (state.picture) images.push({ ...state.picture, channels: 4 });
+  const before = 'zip' in input ? input.zip.size : input.files.reduce((a, f) => a + f.size, 0);
+  const source = 'zip' in input
+    ? { zip: await input.zip.arrayBuffer() }
+    : { files: await Promise.all(input.files.map(async (f) => ({ name: f.name, data: await f.arrayBuffer() }))) };
+  const worker = new Worker(config.quantizeWorker);
+  try {
+    const api = Comlink.wrap<QuantizeApi>(worker);
+    const { files, report } = await api.quantize(source, images);
+    const f = report.fidelity;
+    const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+    const r = f.gradcamPearson === null ? 'Grad-CAM does not apply' : `Grad-CAM correlation ${f.gradcamPearson.toFixed(3)} (lowest ${f.minGradcamPearson?.toFixed(3)})`;
+    const summary = `top-1 ${pct(f.top1Agreement)}, ${f.gradcamPearson === null ? 'no Grad-CAM' : `Grad-CAM r ${f.gradcamPearson.toFixed(3)}`}`;
+    const message = `float16: ${formatBytes(before)} → ${formatBytes(report.totalBytes)}. Against the original on ${f.n} images: same top class on ${pct(f.top1Agreement)}, ${r}, ` +
+      `largest probability change ${pct(f.maxProbabilityChange)}${report.keptFloat32.length ? `; ${report.keptFloat32.length} tensors kept as float32` : ''}.`;
+    return { files: files.map((x) => ({ name: x.name, data: new Blob([x.data]) })), summary, message };
+  } finally {
+    worker.terminate();
   }
 }
 
