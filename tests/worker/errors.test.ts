@@ -5,7 +5,8 @@
  * cross the boundary; it and the rest are covered by tests/worker/protocol.test.ts.
  */
 import * as fs from 'fs';
-import * as net from 'net';
+import * as http from 'http';
+import type * as net from 'net';
 import * as path from 'path';
 import { WhycamError, type WhycamErrorCode } from '../../src/errors';
 import type { ModelFile } from '../../src/model/load';
@@ -126,7 +127,7 @@ test('BACKEND: a worker whose backend cannot start says so on every call, and do
 
 test('BACKEND: a worker that dies fails the calls in flight instead of leaving them pending', async () => {
   // A server that accepts and never answers keeps a URL load in flight.
-  const silent = net.createServer(() => {});
+  const silent = http.createServer(() => {});
   await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
   const doomed = startNodeWorker();
   try {
@@ -137,6 +138,7 @@ test('BACKEND: a worker that dies fails the calls in flight instead of leaving t
     await expectCode(pending, 'BACKEND');
     await expectCode(doomed.client.backendInfo(), 'BACKEND');
   } finally {
+    silent.closeAllConnections();
     silent.close();
   }
 });
