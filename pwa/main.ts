@@ -436,6 +436,7 @@ async function loadModel(id: string): Promise<void> {
   const client = state.client;
   const config = state.config;
   if (!client || !config) return;
+  const previous = state.activeModel;
   ROOT.dataset.model = 'loading';
   status('Loading the model…', 0);
   try {
@@ -463,9 +464,12 @@ async function loadModel(id: string): Promise<void> {
     ROOT.dataset.model = 'failed';
     showError(errorMessage(e));
     status('The model could not be loaded.');
-    if (id !== 'default') {
-      state.activeModel = 'default';
-      localStorage.removeItem('whycam.model');
+    if (id !== 'default') localStorage.removeItem('whycam.model');
+    // Go back to the model that worked (the message above stays).
+    const fallback = previous !== id ? previous : id !== 'default' ? 'default' : null;
+    if (fallback) {
+      state.activeModel = fallback;
+      await loadModel(fallback);
     }
   }
 }
@@ -764,7 +768,6 @@ async function main(): Promise<void> {
   await renderModels();
   const saved = localStorage.getItem('whycam.model');
   await loadModel(saved ?? 'default');
-  if (saved && state.activeModel !== saved) await loadModel('default');
 }
 
 void main();

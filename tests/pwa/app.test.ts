@@ -5,6 +5,7 @@
  * applicable to the Teachable Machine head (GAP -> Dense 100 -> Dense 2). Screenshots go to
  * tests/artifacts/pwa/.
  */
+import * as fs from 'fs';
 import type { StaticServer } from '../helpers/static-server';
 import { ensureBuild, launchPhone, screenshot, serveApp, waitForModel, waitForStage, type Launched } from './helpers';
 
@@ -77,6 +78,14 @@ test('sample scene -> predictions -> coarse map -> sharp maps; class tap, method
   await waitForStage(page, 'guided-gradcam');
   await expect(page.locator('#predictions button[aria-pressed=true] .label').textContent()).resolves.toBe(otherLabel);
   await expect(page.locator('#view').getAttribute('aria-label')).resolves.toContain(otherLabel);
+
+  // Save and Share give a PNG (headless Chromium on Linux cannot share files: Share falls back to a download).
+  for (const button of ['#save', '#share']) {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator(button).click()]);
+    expect(download.suggestedFilename()).toMatch(/^whycam-class-\d-(gradcam|guided-gradcam)\.png$/);
+    const bytes = fs.readFileSync((await download.path())!);
+    expect(bytes.subarray(1, 4).toString()).toBe('PNG');
+  }
 
   // Compare: all five side by side (CAM says it does not apply).
   await page.locator('[data-method=compare]').click();

@@ -80,11 +80,13 @@ export interface Launched {
   close(): Promise<void>;
 }
 
-/** Chromium at a phone viewport; `video` makes a fake camera that plays that .y4m file. */
-export async function launchPhone(options: { video?: string } = {}): Promise<Launched> {
+/** Chromium at a phone viewport; `video` makes a fake camera that plays that .y4m file (allowed), `denyCamera` one that is refused. */
+export async function launchPhone(options: { video?: string; denyCamera?: boolean } = {}): Promise<Launched> {
   assertChromium();
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'whycam-pwa-'));
   const args = [...CHROMIUM_FLAGS];
+  // A camera exists but the person says no.
+  if (options.denyCamera) args.push('--use-fake-device-for-media-stream', '--deny-permission-prompts');
   if (options.video) args.push('--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${options.video}`);
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
