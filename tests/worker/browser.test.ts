@@ -38,8 +38,10 @@ async function build(dir: string): Promise<void> {
     const c = configs.find((x) => x.name === name)!;
     return { ...c, output: { ...c.output, path: path.join(dir, sub) } };
   };
-  const stats = await new Promise<webpack.MultiStats>((resolve, reject) =>
-    webpack([pick('worker', 'worker'), pick('worker-test-page', 'worker-test')], (err, s) => (err || !s ? reject(err) : resolve(s))));
+  const compiler = webpack([pick('worker', 'worker'), pick('worker-test-page', 'worker-test')]);
+  const stats = await new Promise<webpack.MultiStats>((resolve, reject) => compiler.run((err, s) => (err || !s ? reject(err) : resolve(s))));
+  // Ends the minimizer's worker threads too, so jest can exit.
+  await new Promise<void>((resolve) => compiler.close(() => resolve()));
   const info = stats.toJson({ all: false, errors: true });
   if (info.errors?.length) throw new Error(`webpack: ${info.errors.map((e) => e.message).join('\n')}`);
 }
@@ -148,7 +150,7 @@ test('a cross-origin-isolated page runs the threaded SIMD binary with hardwareCo
   await page.close();
 });
 
-test('a page that is not isolated runs the SIMD binary on one thread; #binary=plain runs the plain one', async () => {
+test('a page that is not isolated runs the SIMD binary on one thread; #binary=plain runs the plain one (ImageData in)', async () => {
   const server = await serve({ isolated: false });
   const page = await open(server);
   expect(await call(page, 'pageIsolated')).toBe(false);
@@ -165,7 +167,8 @@ test('a page that is not isolated runs the SIMD binary on one thread; #binary=pl
   expect(plain.info).toMatchObject({ binary: 'plain', threads: 1 });
   expect(wasmFetched(server, from).map((q) => q.path)).toEqual([expect.stringMatching(WASM.plain)]);
   await call(page, 'load', 'p', MODEL);
-  const p = await call<Explained>(page, 'explain', 'p', PHOTO, 'blob', { methods: ['gradcam'] });
+  const p = await call<Explained>(page, 'explain', 'p', PHOTO, 'imagedata', { methods: ['gradcam'] });
+  expect(p.error).toBeNull();
   expect(p.stages[0].predictions![0].label).toBe(PHOTO_LABEL);
   await page.close();
 });

@@ -29,7 +29,7 @@ let good: ModelFile[];
 beforeAll(async () => {
   w = startNodeWorker();
   client = w.client;
-  good = await modelFiles(buildFamily('vgg', 'softmax', 32), ['a', 'b', 'c', 'd', 'e']);
+  good = await modelFiles(() => buildFamily('vgg', 'softmax', 32), ['a', 'b', 'c', 'd', 'e']);
 });
 afterAll(async () => { await w?.close(); });
 

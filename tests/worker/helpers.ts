@@ -48,9 +48,10 @@ export function tmFiles(): ModelFile[] {
   return ['model.json', 'weights.bin', 'metadata.json'].map((name) => ({ name, data: readFile(TM_MODEL, name) }));
 }
 
-/** A tfjs-layers model serialised to model.json + weights.bin, as tfjs would save it. */
-export async function modelFiles(model: tfl.LayersModel, labels?: string[]): Promise<ModelFile[]> {
-  if (tf.getBackend() !== 'cpu') await tf.setBackend('cpu');
+/** A tfjs-layers model (built here on tfjs-backend-cpu) serialised to model.json + weights.bin, as tfjs would save it. */
+export async function modelFiles(build: () => tfl.LayersModel, labels?: string[]): Promise<ModelFile[]> {
+  await tf.setBackend('cpu');
+  const model = build();
   let files: ModelFile[] = [];
   await model.save(tf.io.withSaveHandler(async (a) => {
     const chunks = Array.isArray(a.weightData) ? a.weightData : [a.weightData as ArrayBuffer];
@@ -62,6 +63,7 @@ export async function modelFiles(model: tfl.LayersModel, labels?: string[]): Pro
     if (labels) files.push({ name: 'metadata.json', data: new TextEncoder().encode(JSON.stringify({ labels })) });
     return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
   }));
+  model.dispose();
   return files;
 }
 

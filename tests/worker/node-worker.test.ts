@@ -198,7 +198,7 @@ describe('a small net, many requests', () => {
   let small: WhycamClient;
   beforeAll(async () => {
     small = w.newClient();
-    await small.load({ files: await modelFiles(buildFamily('mobilenet-v2', 'softmax', 32), ['a', 'b', 'c', 'd', 'e']) });
+    await small.load({ files: await modelFiles(() => buildFamily('mobilenet-v2', 'softmax', 32), ['a', 'b', 'c', 'd', 'e']) });
   });
 
   test('100 superseding requests in a tight loop: only the last completes, nothing stale arrives', async () => {

@@ -57,10 +57,17 @@ const whycamTest = {
     return { labels: info.labels, progress };
   },
 
-  /** Explains an image file fetched from `url`, sent as a Blob or as an ImageBitmap. */
-  async explain(name: string, url: string, as: 'blob' | 'bitmap', options: ClientExplainOptions = {}) {
+  /** Explains an image file fetched from `url`, sent as a Blob, an ImageBitmap or ImageData. */
+  async explain(name: string, url: string, as: 'blob' | 'bitmap' | 'imagedata', options: ClientExplainOptions = {}) {
     const blob = await (await fetch(url)).blob();
-    const image = as === 'bitmap' ? await createImageBitmap(blob) : blob;
+    let image: Blob | ImageBitmap | ImageData = blob;
+    if (as === 'bitmap') image = await createImageBitmap(blob);
+    if (as === 'imagedata') {
+      const bitmap = await createImageBitmap(blob);
+      const ctx = new OffscreenCanvas(bitmap.width, bitmap.height).getContext('2d') as OffscreenCanvasRenderingContext2D;
+      ctx.drawImage(bitmap, 0, 0);
+      image = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+    }
     const stages: StageRecord[] = [];
     const sent = performance.now();
     try {
