@@ -4,6 +4,7 @@ module.exports = {
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.(t|j)sx?$': ['@swc/jest'] },
+  setupFiles: ['<rootDir>/tests/helpers/setup.ts'],
   testTimeout: 300000,
   maxWorkers: 2,
 };
