@@ -18,11 +18,16 @@ export interface BackendOptions {
   threads?: number;
 }
 
+let wasmConfigured = false;
+
 export async function useBackend(name: BackendName, options: BackendOptions = {}): Promise<void> {
   registerWasmGradientKernels();
-  if (name === 'wasm') {
+  if (name === 'wasm' && !wasmConfigured) {
+    // tfjs accepts these only before the wasm module first starts, even if that start failed:
+    // a retry must not set them again.
     if (options.wasmPaths) setWasmPaths(options.wasmPaths as string);
     if (options.threads) setThreadsCount(options.threads);
+    wasmConfigured = Boolean(options.wasmPaths || options.threads);
   }
   let ok = false;
   try {

@@ -18,7 +18,9 @@ export type WhycamErrorCode =
   | 'BAD_OPTION'
   | 'BACKEND'
   | 'CANCELLED'
-  | 'FILE_NOT_FOUND';
+  | 'FILE_NOT_FOUND'
+  /** Anything unexpected (a tfjs or runtime failure): a bug or an exhausted resource, not bad input. */
+  | 'INTERNAL';
 
 export class WhycamError extends Error {
   readonly code: WhycamErrorCode;

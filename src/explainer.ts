@@ -217,7 +217,8 @@ export class Explainer {
   }
 
   /**
-   * Runs the pipeline, yielding stages in order. `image` is pixels (resized and scaled
+   * Runs the pipeline, yielding stages in order. Every yielded map's buffer is the consumer's
+   * to keep, mutate or transfer: the engine never reads it again. `image` is pixels (resized and scaled
    * here) or a preprocessed [1, H, W, C] tensor in the model's own value range. Always iterate to the end or `return()` early: that frees the tensors. */
   async *explain(image: ImageInput | tf.Tensor4D, options: ExplainOptions = {}): AsyncGenerator<Stage, void, undefined> {
     if (this.disposed) throw new WhycamError('BAD_OPTION', 'This explainer has been disposed.');
@@ -280,7 +281,8 @@ export class Explainer {
             const dA = (vanillaPass as BackwardPass).runTo(target.ref) as tf.Tensor4D;
             const data = gradCamMap(features, dA);
             gradCam = { method: 'gradcam', data, width: target.width, height: target.height, channels: 1, layer: target.path, classIndex, ms: performance.now() - s };
-            if (methods.has('gradcam')) maps.gradcam = gradCam;
+            // Yielded maps belong to the consumer (a worker transfers their buffers): yield a copy, keep ours.
+            if (methods.has('gradcam')) maps.gradcam = { ...gradCam, data: data.slice() };
           }
           if (methods.has('cam')) {
             const head = this.camHead(target);
@@ -319,7 +321,7 @@ export class Explainer {
           guided = gradientMap('guided', guidedBackprop(guidedPass, inputRef), 0);
           guidedPass.dispose();
           guided.ms = performance.now() - s;
-          if (methods.has('guided')) maps.guided = guided;
+          if (methods.has('guided')) maps.guided = { ...guided, data: guided.data.slice() };
         }
         if (methods.has('vanilla') || methods.has('guided')) {
           yield { stage: 'gradient-maps', maps, skipped: {}, ...lap() };

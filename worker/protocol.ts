@@ -115,13 +115,13 @@ export function cancelledError(): WhycamError {
 
 /**
  * Any failure as a WhycamError. The engine throws typed errors itself; what else reaches
- * here comes from tfjs or the runtime (a kernel failure, memory), reported as BACKEND.
+ * here comes from tfjs or the runtime (a kernel failure, memory), reported as INTERNAL.
  */
 export function toWhycamError(e: unknown): WhycamError {
   if (e instanceof WhycamError) return e;
   if (isWireError(e)) return WhycamError.fromJSON(e);
   const message = e instanceof Error ? e.message : String(e);
-  return new WhycamError('BACKEND', `The worker failed unexpectedly: ${message}`, { cause: e });
+  return new WhycamError('INTERNAL', `The worker failed unexpectedly: ${message}`, { cause: e });
 }
 
 interface WireError {

@@ -42,6 +42,7 @@ const BY_CODE: Record<WhycamErrorCode, ExitCode> = {
   UNKNOWN_LAYER: EXIT.REQUEST,
   BACKEND: EXIT.BACKEND,
   CANCELLED: EXIT.UNEXPECTED,
+  INTERNAL: EXIT.UNEXPECTED,
 };
 
 export function exitCodeFor(code: WhycamErrorCode): ExitCode {

@@ -11,7 +11,7 @@ import { registerTransferHandlers, toWhycamError } from '../../worker/protocol';
 const CODES = [
   'MODEL_NOT_FOUND', 'MODEL_CORRUPT', 'WEIGHTS_MISMATCH', 'UNSUPPORTED_LAYER', 'UNSUPPORTED_MODEL', 'BAD_IMAGE',
   'IMAGE_TOO_LARGE', 'EMPTY_IMAGE', 'INPUT_SHAPE', 'UNKNOWN_CLASS', 'UNKNOWN_LAYER', 'UNKNOWN_METHOD', 'BAD_OPTION',
-  'BACKEND', 'CANCELLED', 'FILE_NOT_FOUND',
+  'BACKEND', 'CANCELLED', 'FILE_NOT_FOUND', 'INTERNAL',
 ] as const satisfies readonly WhycamErrorCode[];
 // A new code in src/errors.ts fails type-checking here until it is listed above.
 const allListed: Exclude<WhycamErrorCode, (typeof CODES)[number]> extends never ? true : false = true;
@@ -46,7 +46,7 @@ afterAll(() => close());
 
 test('the list covers every code', () => {
   expect(allListed).toBe(true);
-  expect(new Set(CODES).size).toBe(16);
+  expect(new Set(CODES).size).toBe(17);
 });
 
 test.each(CODES)('%s thrown in the worker arrives as a WhycamError with its code and message', async (code) => {
@@ -68,9 +68,9 @@ test("other errors still go through Comlink's own handler", async () => {
   await expect(remote.plain()).rejects.toMatchObject({ message: 'not ours', name: 'RangeError' });
 });
 
-test('toWhycamError types anything else as BACKEND, and keeps a WhycamError as it is', () => {
+test('toWhycamError types anything else as INTERNAL, and keeps a WhycamError as it is', () => {
   const own = new WhycamError('BAD_IMAGE', 'x');
   expect(toWhycamError(own)).toBe(own);
-  expect(toWhycamError(new Error('kernel exploded'))).toMatchObject({ code: 'BACKEND', message: expect.stringContaining('kernel exploded') });
+  expect(toWhycamError(new Error('kernel exploded'))).toMatchObject({ code: 'INTERNAL', message: expect.stringContaining('kernel exploded') });
   expect(toWhycamError({ name: 'WhycamError', code: 'EMPTY_IMAGE', message: 'm' })).toMatchObject({ code: 'EMPTY_IMAGE', message: 'm' });
 });
