@@ -211,7 +211,6 @@ export class WhycamService implements WorkerApi {
       const methods: readonly MethodName[] = Array.isArray(opts.methods) ? opts.methods : METHOD_NAMES;
       // The engine computes Guided Grad-CAM from the Grad-CAM and guided maps it has already
       // yielded: those must stay readable here, so they go out as copies.
-      const readLater = new Set<string>(methods.includes('guided-gradcam') ? ['gradcam', 'guided'] : []);
       const summary: ExplainSummary = { predictions: [], classIndex: -1, stages: [] };
       for await (const stage of held.explainer.explain(pixels, { ...opts, signal: req.signal })) {
         this.counts.stages++;
@@ -223,7 +222,7 @@ export class WhycamService implements WorkerApi {
         }
         // The page answers each stage with whether it still wants this request (false once it
         // has superseded or cancelled it): stop right here rather than wait for its message.
-        if (onStage && (await this.emit(stage, onStage, readLater)) === false) req.signal.aborted = true;
+        if (onStage && (await this.emit(stage, onStage)) === false) req.signal.aborted = true;
         check();
       }
       this.counts.completed++;
@@ -243,14 +242,15 @@ export class WhycamService implements WorkerApi {
   }
 
   /** Sends one stage; each map's buffer is transferred (moved, not copied) to the page. Resolves to the page's answer. */
-  private async emit(stage: Stage, onStage: (stage: Stage) => unknown, readLater: Set<string>): Promise<unknown> {
+  private async emit(stage: Stage, onStage: (stage: Stage) => unknown): Promise<unknown> {
     if (stage.stage === 'prediction') return onStage(stage);
     const maps: typeof stage.maps = {};
     const buffers: ArrayBuffer[] = [];
     for (const [method, map] of Object.entries(stage.maps) as Array<[MethodName, SaliencyMap]>) {
       let data = map.data;
       const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
-      if (readLater.has(method) || !whole || isSharedBuffer(data.buffer) || buffers.includes(data.buffer as ArrayBuffer)) {
+      // The engine never reads a yielded map again (src/explainer.ts), so whole buffers move as they are.
+      if (!whole || isSharedBuffer(data.buffer) || buffers.includes(data.buffer as ArrayBuffer)) {
         data = data.slice();
         this.counts.copiedBytes += data.byteLength;
       }
