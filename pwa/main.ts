@@ -714,7 +714,27 @@ function renderSamples(samples: AppConfig['samples']): void {
 async function registerServiceWorker(): Promise<void> {
   if (!('serviceWorker' in navigator)) return;
   try {
-    await navigator.serviceWorker.register('sw.js');
+    const reg = await navigator.serviceWorker.register('sw.js');
+    let updating = false;
+    const offer = (waiting: ServiceWorker) => {
+      $('update').hidden = false;
+      $('update-now').onclick = () => {
+        updating = true;
+        waiting.postMessage({ type: 'SKIP_WAITING' });
+      };
+    };
+    // Only an update (a controller already exists) is offered; the first install just takes over.
+    if (reg.waiting && navigator.serviceWorker.controller) offer(reg.waiting);
+    reg.addEventListener('updatefound', () => {
+      const w = reg.installing;
+      w?.addEventListener('statechange', () => {
+        if (w.state === 'installed' && navigator.serviceWorker.controller) offer(w);
+      });
+    });
+    // The new version controls the page now: reload so that every file comes from it.
+    navigator.serviceWorker.addEventListener('controllerchange', () => {
+      if (updating) location.reload();
+    });
   } catch (e) {
     // The app still works online; only offline use is lost.
     console.warn('whycam: service worker not registered', e);

@@ -7,12 +7,15 @@
  * - Adds COOP/COEP/CORP to every response it serves, so the app is cross-origin isolated (and the
  *   worker may use the threaded wasm binary) even on a static host that cannot send headers.
  * - Serves navigations from the precached index.html when offline.
- * A new version installs in the background and takes over when every tab of the old one is closed
- * (no skipWaiting): a running page never sees files of two versions.
+ * Models the person imports (files, a zip, a URL) are not cached here: the page keeps each one in
+ * Cache Storage as one unit with a SHA-256 per file, checked before every use (pwa/store.ts), so a
+ * model can never be half old, half new, or silently truncated.
+ * A new version installs in the background and waits (no automatic skipWaiting): it takes over when
+ * every tab of the old one is closed, or when the person taps "Update now", which reloads the page
+ * at once, so a running page never sees files of two versions.
  */
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute, addPlugins } from 'workbox-precaching';
 import { NavigationRoute, registerRoute, setCatchHandler } from 'workbox-routing';
-import { CacheFirst } from 'workbox-strategies';
 import { clientsClaim } from 'workbox-core';
 import type { WorkboxPlugin } from 'workbox-core/types';
 
@@ -44,32 +47,6 @@ precacheAndRoute(self.__WB_MANIFEST);
 // Any other navigation inside the app's scope gets the shell (a deep link, a ?query).
 registerRoute(new NavigationRoute(createHandlerBoundToURL('index.html')));
 
-/**
- * Models fetched from a URL with ?whycam-cache (e.g. a model the app imports from the web):
- * cache-first, and only complete answers are kept — a response whose body is shorter than its
- * Content-Length, or that is not a 200, is never cached.
- */
-registerRoute(
-  ({ url }) => url.searchParams.has('whycam-cache'),
-  new CacheFirst({
-    cacheName: 'whycam-model-urls',
-    plugins: [
-      {
-        cacheWillUpdate: async ({ response }) => {
-          if (response.status !== 200) return null;
-          const declared = Number(response.headers.get('Content-Length'));
-          if (declared) {
-            const body = await response.clone().arrayBuffer();
-            if (body.byteLength !== declared) return null;
-          }
-          return response;
-        },
-      },
-      isolationPlugin,
-    ],
-  }),
-);
-
 // Offline and not cached: a plain answer rather than the browser's error page.
 setCatchHandler(async ({ request }) => {
   if (request.destination === 'document') {
@@ -77,4 +54,9 @@ setCatchHandler(async ({ request }) => {
     if (shell) return isolate(shell);
   }
   return Response.error();
+});
+
+// The page's "Update now" button: the waiting version takes over, then the page reloads.
+self.addEventListener('message', (event) => {
+  if ((event.data as { type?: string } | null)?.type === 'SKIP_WAITING') void self.skipWaiting();
 });

@@ -4,7 +4,7 @@
  */
 import type { Page } from 'playwright-core';
 import type { StaticServer } from '../helpers/static-server';
-import { ensureBuild, launchPhone, serveApp, waitForModel, waitForStage, type Launched } from './helpers';
+import { BUILD_TIMEOUT_MS, ensureBuild, launchPhone, serveApp, waitForModel, waitForStage, type Launched } from './helpers';
 
 let server: StaticServer;
 let app: Launched;
@@ -13,7 +13,7 @@ beforeAll(async () => {
   await ensureBuild();
   server = await serveApp();
   app = await launchPhone();
-});
+}, BUILD_TIMEOUT_MS);
 
 afterAll(async () => {
   await app?.close();

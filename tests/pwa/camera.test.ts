@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { StaticServer } from '../helpers/static-server';
-import { ensureBuild, FIXTURES, launchPhone, screenshot, serveApp, waitForModel, waitForStage, type Launched } from './helpers';
+import { BUILD_TIMEOUT_MS, builtDefaultModel, ensureBuild, FIXTURES, launchPhone, screenshot, serveApp, waitForModel, waitForStage, type Launched } from './helpers';
 import { pngToY4m } from './y4m';
 
 let server: StaticServer;
@@ -22,7 +22,7 @@ beforeAll(async () => {
   pngToY4m(path.join(FIXTURES, 'images/class-2/0.png'), video);
   server = await serveApp();
   app = await launchPhone({ video });
-});
+}, BUILD_TIMEOUT_MS);
 
 afterAll(async () => {
   await app?.close();
@@ -42,14 +42,18 @@ test('fake camera: live coarse map with its rate, then a capture gives predictio
   await page.locator('#live').check();
   await page.waitForFunction(() => Number(document.documentElement.dataset.liveFrames ?? 0) >= 3, undefined, { timeout: 120_000 });
   await expect(page.locator('#fps').textContent()).resolves.toMatch(/^\d+\.\d maps\/s$/);
-  await expect(page.locator('#predictions button').count()).resolves.toBe(2);
+  const model = builtDefaultModel();
+  await expect(page.locator('#predictions button').count()).resolves.toBe(Math.min(5, model.labels.length));
   await screenshot(page, '06-live');
 
   // A tap freezes the frame and completes the sharp maps, coarse first.
   await page.locator('#capture').click();
   const stages = await waitForStage(page, 'guided-gradcam');
   expect(stages).toEqual(['prediction', 'class-maps', 'gradient-maps', 'guided-gradcam']);
-  await expect(page.locator('#predictions button .label').first().textContent()).resolves.toBe('Class 2');
+  // The scene is a Teachable Machine class-2 photo: that model must say so; another default model only has to name one of its classes.
+  const top = await page.locator('#predictions button .label').first().textContent();
+  if (model.fixture) expect(top).toBe('Class 2');
+  else expect(model.labels).toContain(top);
   await expect(page.locator('#video').isHidden()).resolves.toBe(true);
   await screenshot(page, '07-captured');
 });

@@ -5,7 +5,7 @@
 import type { Page } from 'playwright-core';
 import * as path from 'path';
 import type { StaticServer } from '../helpers/static-server';
-import { ensureBuild, FIXTURES, launchPhone, screenshot, serveApp, waitForModel, type Launched } from './helpers';
+import { BUILD_TIMEOUT_MS, ensureBuild, FIXTURES, launchPhone, screenshot, serveApp, waitForModel, type Launched } from './helpers';
 
 let server: StaticServer;
 let app: Launched;
@@ -14,7 +14,7 @@ beforeAll(async () => {
   await ensureBuild();
   server = await serveApp();
   app = await launchPhone({ denyCamera: true });
-});
+}, BUILD_TIMEOUT_MS);
 
 afterAll(async () => {
   await app?.close();

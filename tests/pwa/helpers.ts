@@ -38,6 +38,9 @@ function upToDate(): boolean {
   return sources < built;
 }
 
+/** For hooks that may build: on two busy shared cores webpack can take minutes, and other files wait for the lock meanwhile. */
+export const BUILD_TIMEOUT_MS = 900_000;
+
 /** Builds the worker and the PWA once (npm run build:pwa), unless dist/pwa is newer than every source. */
 export async function ensureBuild(): Promise<void> {
   const lock = path.join(ROOT, 'dist/.pwa-build.lock');
@@ -126,6 +129,15 @@ export async function waitForStage(page: Page, stage: string, timeout = 180_000)
   const alert = page.locator('#alert');
   if (await alert.isVisible()) throw new Error(`The app reported: ${await alert.textContent()}`);
   return ((await page.evaluate(() => document.documentElement.dataset.stages)) ?? '').split(' ');
+}
+
+/** The default model the build shipped: its labels, and whether it is the Teachable Machine fixture (whose photos we know). */
+export function builtDefaultModel(): { labels: string[]; fixture: boolean } {
+  const config = JSON.parse(fs.readFileSync(path.join(DIST, 'app-config.json'), 'utf8')) as { defaultModel: { url: string } };
+  const dir = path.join(DIST, path.dirname(config.defaultModel.url));
+  const meta = JSON.parse(fs.readFileSync(path.join(dir, 'metadata.json'), 'utf8')) as { labels: string[] };
+  const fixtureWeights = fs.readFileSync(path.join(FIXTURES, 'image-model/weights.bin'));
+  return { labels: meta.labels, fixture: fs.readFileSync(path.join(dir, 'weights.bin')).equals(fixtureWeights) };
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {

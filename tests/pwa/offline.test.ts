@@ -4,21 +4,22 @@
  * sends no isolation headers at all (a plain static host): once the service worker controls the
  * page, a reload is cross-origin isolated. Then the network is cut: a reload still starts, loads
  * the default model and explains a sample, and not one request reaches the server.
- * A Teachable Machine zip imported from files is kept on the device and works offline too.
+ * A Teachable Machine zip imported from files, and a model imported from a URL, are kept on the
+ * device and work offline too.
  */
 import * as path from 'path';
 import type { Page } from 'playwright-core';
 import type { StaticServer } from '../helpers/static-server';
 import { startStaticServer } from '../helpers/static-server';
-import { DIST, ensureBuild, FIXTURES, launchPhone, screenshot, waitForModel, waitForStage, type Launched } from './helpers';
+import { BUILD_TIMEOUT_MS, DIST, ensureBuild, FIXTURES, launchPhone, screenshot, waitForModel, waitForStage, type Launched } from './helpers';
 
 let server: StaticServer;
 
 beforeAll(async () => {
   await ensureBuild();
   // A static host: no COOP/COEP/CORP from the server.
-  server = await startStaticServer({ mounts: { '/': DIST } });
-});
+  server = await startStaticServer({ mounts: { '/': DIST, '/remote/': FIXTURES } });
+}, BUILD_TIMEOUT_MS);
 
 afterAll(async () => {
   await server?.close();
@@ -118,6 +119,37 @@ test('a Teachable Machine zip is imported, explains a photo, and is still there 
     await page.waitForFunction((i) => !document.querySelector(`#models li[data-model-id="${i}"]`), id);
     await waitForModel(page);
     await expect(page.locator('#models li[aria-current=true]').getAttribute('data-model-id')).resolves.toBe('default');
+  } finally {
+    await app.close();
+  }
+});
+
+test('a model imported from a URL is downloaded whole, kept, and works offline', async () => {
+  const app = await launchPhone();
+  try {
+    const { page } = app;
+    await page.goto(`${server.origin}/`);
+    await waitForModel(page);
+    await page.locator('details summary').click();
+    await page.locator('#import-url').fill(`${server.origin}/remote/image-model/model.json`);
+    await page.locator('#import-url-form button[type=submit]').click();
+    await page.waitForFunction(() => document.querySelector('#models li[aria-current=true]')?.getAttribute('data-model-id') !== 'default' ||
+      !document.getElementById('alert')!.hidden, undefined, { timeout: 120_000 });
+    await expect(page.locator('#alert').isVisible()).resolves.toBe(false);
+    const stored = page.locator('#models li[aria-current=true]');
+    await expect(stored.locator('.name').textContent()).resolves.toBe('image-model');
+    await expect(stored.locator('.size').textContent()).resolves.toBe('2.1 MB');
+
+    await waitForServiceWorker(page);
+    const { before, failed } = await goOffline(app);
+    await page.reload();
+    await waitForModel(page);
+    await expect(page.locator('#models li[aria-current=true] .name').textContent()).resolves.toBe('image-model');
+    await page.locator('#pick').setInputFiles(path.join(FIXTURES, 'images/class-2/5.png'));
+    await waitForStage(page, 'guided-gradcam');
+    await expect(page.locator('#predictions button .label').first().textContent()).resolves.toBe('Class 2');
+    expect(pageRequests(before)).toEqual([]);
+    expect(failed).toEqual([]);
   } finally {
     await app.close();
   }

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'child_process';
 import * as path from 'path';
 import * as fs from 'fs';
-import { DIST, ensureBuild, ROOT } from './helpers';
+import { BUILD_TIMEOUT_MS, DIST, ensureBuild, ROOT } from './helpers';
 
 let child: ChildProcess | null = null;
 
@@ -47,4 +47,4 @@ test('npm start serves the app cross-origin isolated and prints the URL', async 
   expect(w.headers.get('content-type')).toBe('application/wasm');
   expect(w.headers.get('cross-origin-resource-policy')).toBe('same-origin');
   expect(w.headers.get('cache-control')).toContain('immutable');
-});
+}, BUILD_TIMEOUT_MS);
