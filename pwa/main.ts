@@ -714,9 +714,13 @@ function renderSamples(samples: AppConfig['samples']): void {
 async function registerServiceWorker(): Promise<void> {
   if (!('serviceWorker' in navigator)) return;
   try {
+    // Only a page that an older version already controls can be offered an update; on a first
+    // visit the service worker installing is this version, not a new one.
+    const controlled = navigator.serviceWorker.controller !== null;
     const reg = await navigator.serviceWorker.register('sw.js');
     let updating = false;
     const offer = (waiting: ServiceWorker) => {
+      if (!controlled) return;
       $('update').hidden = false;
       $('update-now').onclick = () => {
         updating = true;

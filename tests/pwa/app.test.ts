@@ -40,6 +40,8 @@ test('sample scene -> predictions -> coarse map -> sharp maps; class tap, method
   await waitForModel(page);
   const model = builtDefaultModel();
   await expect(page.locator('#model-name').textContent()).resolves.toContain(`${model.labels.length} classes`);
+  // A first visit is not an update.
+  await expect(page.locator('#update').isHidden()).resolves.toBe(true);
   await screenshot(page, '01-start');
 
   await page.locator('#samples button').nth(1).click();
