@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --quick] [--json <file>] [--readme] [--runtimes node,browser,browser_threads] [--models a,b] [--runs N]`
+ * `npm run bench [-- --quick] [--json <file>] [--readme] [--runtimes node,browser,browser_threads] [--models a,b] [--runs N]
+ *   [--cpu-models a,b] [--cpu-runs N]`
  *
  * Runs the benchmark in three runtimes — Node (the engine alone), Chromium headless on
  * WASM SIMD single-thread, and Chromium on a cross-origin-isolated page (threaded SIMD) —
@@ -33,6 +34,8 @@ const { values: args } = parseArgs({
     runtimes: { type: 'string' },
     models: { type: 'string' },
     runs: { type: 'string' },
+    'cpu-models': { type: 'string' },
+    'cpu-runs': { type: 'string' },
   },
 });
 
@@ -46,6 +49,7 @@ const MBV2 = 'mobilenet_v2_1.0_224';
 
 /** The naive cpu route takes ~tens of seconds a run: all models in a full run, MobileNetV2 in node only with --quick. */
 function cpuPlan(runtime: Runtime): { cpuRuns: number; cpuModels: string[] } {
+  if (args['cpu-models'] !== undefined) return { cpuRuns: Number(args['cpu-runs'] ?? 1), cpuModels: args['cpu-models'].split(',') };
   if (quick) return runtime === 'node' ? { cpuRuns: 1, cpuModels: [MBV2] } : { cpuRuns: 0, cpuModels: [] };
   return { cpuRuns: 3, cpuModels: models };
 }
