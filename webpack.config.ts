@@ -12,6 +12,7 @@
  */
 import * as path from 'path';
 import type { Configuration } from 'webpack';
+import MinimizerPlugin from 'minimizer-webpack-plugin';
 import { InjectManifest } from 'workbox-webpack-plugin';
 import { PwaAssetsPlugin } from './pwa/build/assets-plugin';
 
@@ -91,13 +92,20 @@ const worker: Configuration = {
     ],
   },
   optimization: {
-    minimizeOptions: {
-      // tfjs-backend-wasm starts its pthreads from a Blob holding its Emscripten factory's
-      // source (Function.toString). That source tests `typeof _scriptDir`, a variable of the
-      // enclosing module; terser's `typeofs` rewrites it to `void 0 !== r`, which throws in the
-      // pthread (no `r` there) and the threaded binary never starts. Keep the typeof.
-      javascript: { compress: { passes: 2, typeofs: false } },
-    },
+    minimize: true,
+    minimizer: [
+      new MinimizerPlugin({
+        minify: {
+          implementation: MinimizerPlugin.terserMinify,
+          // tfjs-backend-wasm starts its pthreads from a Blob holding its Emscripten factory's
+          // source (Function.toString). That source tests `typeof _scriptDir`, a variable of
+          // the enclosing module; terser's `typeofs` rewrites it to `void 0 !== r`, which throws
+          // in the pthread (no `r` there) and the threaded binary never starts. Keep the typeof.
+          // (Given through optimization.minimizeOptions it did not reach terser.)
+          options: { compress: { passes: 2, typeofs: false } },
+        },
+      }),
+    ],
   },
   performance: { hints: false },
 };
