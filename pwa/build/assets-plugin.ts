@@ -106,7 +106,10 @@ export class PwaAssetsPlugin {
     const { RawSource } = compiler.webpack.sources;
     compiler.hooks.thisCompilation.tap('PwaAssets', (compilation) => {
       compilation.hooks.processAssets.tap({ name: 'PwaAssets', stage: compiler.webpack.Compilation.PROCESS_ASSETS_STAGE_ADDITIONAL }, () => {
-        const emit = (name: string, data: Buffer | string) => compilation.emitAsset(name, new RawSource(data));
+        // minimized: the worker comes already minified by its own config, with the one terser
+        // option tfjs's pthread source needs (typeofs: false); minifying it again here broke
+        // the threaded binary ('r is not defined').
+        const emit = (name: string, data: Buffer | string) => compilation.emitAsset(name, new RawSource(data), { minimized: true });
         const fail = (message: string) => compilation.errors.push(new compiler.webpack.WebpackError(message));
 
         // The worker, as its own config built it.
