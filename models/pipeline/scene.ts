@@ -34,6 +34,8 @@ export interface Scene {
   /** size x size x 3 RGB, row-major. */
   rgb: Uint8Array;
   objects: SceneObject[];
+  /** How the scene was made (for analysing errors by background, clutter, size and contrast). */
+  info: { background: string; distractors: number; garments: Array<{ scale: number; contrast: number }> };
   /** With `withMask`: per pixel, 0 = no garment, k = garment k-1 of `objects` drawn there (the last one on top). */
   mask?: Uint8Array;
 }
@@ -135,18 +137,18 @@ function meanLuma(img: Float32Array, s: number, b: Box): number {
 }
 
 /** A tint that stands out from the background under the garment (mean luma differs by >= minDiff where possible). */
-function pickTint(rng: Rng, bgLuma: number, meanShade: number, minDiff: number, d: number): { tint: Rgb; lo: number } {
-  let best: { tint: Rgb; lo: number } | null = null, bestDiff = -1;
+function pickTint(rng: Rng, bgLuma: number, meanShade: number, minDiff: number, d: number): { tint: Rgb; lo: number; contrast: number } {
+  let best: { tint: Rgb; lo: number; contrast: number } | null = null, bestDiff = -1;
   for (let t = 0; t < 16; t++) {
     // Easy scenes (d < 1): paler, brighter garments.
     const sat = (rng.chance(0.25) ? rng.range(0, 0.15) : rng.range(0.15, 0.95)) * (0.2 + 0.8 * d);
     const tint = hsvToRgb(rng.next(), sat, rng.range(0.7 - 0.55 * d, 1));
     const lo = rng.range(0.15, 0.45);
     const diff = Math.abs(luma(tint) * (lo + (1 - lo) * meanShade) - bgLuma);
-    if (diff > bestDiff) { best = { tint, lo }; bestDiff = diff; }
+    if (diff > bestDiff) { best = { tint, lo, contrast: diff }; bestDiff = diff; }
     if (diff >= minDiff) break;
   }
-  return best as { tint: Rgb; lo: number };
+  return best as { tint: Rgb; lo: number; contrast: number };
 }
 
 /**
@@ -161,13 +163,16 @@ export function composeScene(rng: Rng, garments: GarmentInput[], options: Partia
   // Lens and sensor effects draw from their own stream, so a scene with and without a
   // garment differ only where the garment is (the tests rely on it).
   const finish = rng.fork();
-  drawBackground(rng, img, s, rng.chance(0.8 * (1 - d)) ? 'gradient' : rng.pick(BACKGROUND_KINDS));
+  const background = rng.chance(0.8 * (1 - d)) ? 'gradient' : rng.pick(BACKGROUND_KINDS);
+  drawBackground(rng, img, s, background);
   if (d < 1) {
     // Easy scenes: a darker, flatter background (d = 0 is close to Fashion-MNIST's black surround).
     const dim = 0.2 + 0.8 * d;
     for (let i = 0; i < img.length; i++) img[i] *= dim;
   }
-  drawDistractors(rng, img, s, rng.int(o.distractors[0], Math.round(o.distractors[0] + d * (o.distractors[1] - o.distractors[0]))));
+  const distractors = rng.int(o.distractors[0], Math.round(o.distractors[0] + d * (o.distractors[1] - o.distractors[0])));
+  drawDistractors(rng, img, s, distractors);
+  const info: Scene['info'] = { background, distractors, garments: [] };
   const easyLo = o.scale[0] + 0.6 * (o.scale[1] - o.scale[0]);
   const scaleLo = easyLo + d * (o.scale[0] - easyLo);
 
@@ -177,7 +182,7 @@ export function composeScene(rng: Rng, garments: GarmentInput[], options: Partia
     let scale = rng.range(Math.min(scaleLo, o.scale[1]), o.scale[1]);
     const rot = (rng.range(-1, 1) * o.maxRotation * Math.PI) / 180;
     const flip = rng.chance(0.5);
-    let placed: { sprite: Sprite; ox: number; oy: number; box: Box } | null = null;
+    let placed: { sprite: Sprite; ox: number; oy: number; box: Box; scale: number } | null = null;
     for (let shrink = 0; shrink < 8 && !placed; shrink++) {
       const sprite = renderSprite(g.image, scale, rot, flip);
       const bw = sprite.x1 - sprite.x0, bh = sprite.y1 - sprite.y0;
@@ -186,7 +191,7 @@ export function composeScene(rng: Rng, garments: GarmentInput[], options: Partia
           const bx = rng.int(0, s - bw), by = rng.int(0, s - bh);
           const box: Box = { x: bx, y: by, width: bw, height: bh };
           if (objects.every((ob) => !boxesClash(ob.box, box, o.gap))) {
-            placed = { sprite, ox: bx - sprite.x0, oy: by - sprite.y0, box };
+            placed = { sprite, ox: bx - sprite.x0, oy: by - sprite.y0, box, scale };
             break;
           }
         }
@@ -197,7 +202,7 @@ export function composeScene(rng: Rng, garments: GarmentInput[], options: Partia
     const { sprite, ox, oy, box } = placed;
     let shadeSum = 0, aSum = 0;
     for (let i = 0; i < sprite.alpha.length; i++) { shadeSum += sprite.alpha[i] * sprite.shade[i]; aSum += sprite.alpha[i]; }
-    const { tint, lo } = pickTint(rng, meanLuma(img, s, box), aSum ? shadeSum / aSum : 0.5, 0.25 + 0.15 * (1 - d), d);
+    const { tint, lo, contrast } = pickTint(rng, meanLuma(img, s, box), aSum ? shadeSum / aSum : 0.5, 0.25 + 0.15 * (1 - d), d);
     for (let y = sprite.y0; y < sprite.y1; y++) {
       for (let x = sprite.x0; x < sprite.x1; x++) {
         const a = sprite.alpha[y * sprite.n + x];
@@ -212,13 +217,14 @@ export function composeScene(rng: Rng, garments: GarmentInput[], options: Partia
       }
     }
     objects.push({ label: g.label, box, ...(g.source ? { source: g.source } : {}) });
+    info.garments.push({ scale: Number(placed.scale.toFixed(3)), contrast: Number(contrast.toFixed(3)) });
   }
 
   vignette(img, s, d * finish.range(0, 0.35));
   grain(finish, img, s, d * finish.range(0, 0.03));
   const rgb = new Uint8Array(s * s * 3);
   for (let i = 0; i < rgb.length; i++) rgb[i] = Math.round(Math.min(1, Math.max(0, img[i])) * 255);
-  return { size: s, rgb, objects, ...(mask ? { mask } : {}) };
+  return { size: s, rgb, objects, info, ...(mask ? { mask } : {}) };
 }
 
 /** RGB bytes -> RGBA bytes (opaque), for encodePng. */

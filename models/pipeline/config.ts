@@ -1,0 +1,34 @@
+/** The shipped model's identity and the settings that rebuild it (one place, read by train, evaluate and the tests). */
+import * as path from 'path';
+import { FASHION_MNIST_LABELS } from './idx';
+import { DEFAULT_ARCH } from './model';
+
+export const MODEL_ID = 'fashion-scenes';
+export const MODELS_DIR = path.resolve(__dirname, '..');
+export const MODEL_DIR = path.join(MODELS_DIR, MODEL_ID);
+export const SAMPLES_DIR = path.join(MODEL_DIR, 'samples');
+
+export const SCENE_SIZE = DEFAULT_ARCH.inputSize;
+export const LABELS: string[] = [...FASHION_MNIST_LABELS];
+export const INPUT_RANGE = '0..1' as const;
+
+/** Seeds: training (weights, scene order) and the fixed test scenes (independent of training). */
+export const TRAIN_SEED = 1;
+export const TEST_SEED = 2024;
+
+export const TRAINING = {
+  /** Sized from measured throughput (70-85 scenes/s on one wasm thread, sharing the machine): about 30-35 minutes. */
+  steps: 4500,
+  batch: 32,
+  peakLearningRate: 2e-3,
+  warmupSteps: 100,
+  finalLearningRate: 1e-5,
+  labelSmoothing: 0.05,
+  /** Scenes get harder over this fraction of the run (see SceneOptions.difficulty), then stay at full difficulty. */
+  curriculumFraction: 0.25,
+  /** Validation (held-out train images) every this many steps. */
+  validateEvery: 400,
+  validationScenes: 500,
+};
+
+export const TRAIN_COMMAND = 'npm run train';
