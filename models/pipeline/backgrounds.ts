@@ -163,7 +163,7 @@ export function drawBackground(rng: Rng, img: Float32Array, s: number, kind: Bac
     }
   }
   // Photographs are rarely all contrast: mute the texture towards its mean colour by a random amount.
-  const keep = rng.range(0.35, 1);
+  const keep = rng.range(0.25, 0.75);
   const mean = [0, 0, 0];
   for (let p = 0; p < s * s; p++) for (let c = 0; c < 3; c++) mean[c] += img[3 * p + c] / (s * s);
   for (let p = 0; p < s * s; p++) for (let c = 0; c < 3; c++) img[3 * p + c] = mean[c] + keep * (img[3 * p + c] - mean[c]);

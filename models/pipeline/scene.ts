@@ -62,8 +62,8 @@ export interface SceneOptions {
 export const DEFAULT_SCENE_OPTIONS: SceneOptions = {
   size: 64,
   scale: [1, 1.9],
-  maxRotation: 10,
-  distractors: [0, 5],
+  maxRotation: 8,
+  distractors: [0, 4],
   gap: 2,
 };
 
@@ -141,9 +141,9 @@ function pickTint(rng: Rng, bgLuma: number, meanShade: number, minDiff: number, 
   let best: { tint: Rgb; lo: number; contrast: number } | null = null, bestDiff = -1;
   for (let t = 0; t < 16; t++) {
     // Easy scenes (d < 1): paler, brighter garments.
-    const sat = (rng.chance(0.25) ? rng.range(0, 0.15) : rng.range(0.15, 0.95)) * (0.2 + 0.8 * d);
-    const tint = hsvToRgb(rng.next(), sat, rng.range(0.7 - 0.55 * d, 1));
-    const lo = rng.range(0.15, 0.45);
+    const sat = (rng.chance(0.25) ? rng.range(0, 0.1) : rng.range(0.1, 0.8)) * (0.2 + 0.8 * d);
+    const tint = hsvToRgb(rng.next(), sat, rng.range(0.7 - 0.4 * d, 1));
+    const lo = rng.range(0.1, 0.3);
     const diff = Math.abs(luma(tint) * (lo + (1 - lo) * meanShade) - bgLuma);
     if (diff > bestDiff) { best = { tint, lo, contrast: diff }; bestDiff = diff; }
     if (diff >= minDiff) break;
@@ -202,7 +202,7 @@ export function composeScene(rng: Rng, garments: GarmentInput[], options: Partia
     const { sprite, ox, oy, box } = placed;
     let shadeSum = 0, aSum = 0;
     for (let i = 0; i < sprite.alpha.length; i++) { shadeSum += sprite.alpha[i] * sprite.shade[i]; aSum += sprite.alpha[i]; }
-    const { tint, lo, contrast } = pickTint(rng, meanLuma(img, s, box), aSum ? shadeSum / aSum : 0.5, 0.25 + 0.15 * (1 - d), d);
+    const { tint, lo, contrast } = pickTint(rng, meanLuma(img, s, box), aSum ? shadeSum / aSum : 0.5, 0.3 + 0.1 * (1 - d), d);
     for (let y = sprite.y0; y < sprite.y1; y++) {
       for (let x = sprite.x0; x < sprite.x1; x++) {
         const a = sprite.alpha[y * sprite.n + x];
@@ -221,7 +221,7 @@ export function composeScene(rng: Rng, garments: GarmentInput[], options: Partia
   }
 
   vignette(img, s, d * finish.range(0, 0.35));
-  grain(finish, img, s, d * finish.range(0, 0.03));
+  grain(finish, img, s, d * finish.range(0, 0.02));
   const rgb = new Uint8Array(s * s * 3);
   for (let i = 0; i < rgb.length; i++) rgb[i] = Math.round(Math.min(1, Math.max(0, img[i])) * 255);
   return { size: s, rgb, objects, info, ...(mask ? { mask } : {}) };

@@ -1,11 +1,12 @@
 /**
  * `npm run train`: rebuilds the shipped default model from scratch — Fashion-MNIST
  * (Debian's dataset-fashion-mnist) composed into scenes on the fly, a MobileNet-style
- * CNN trained on the wasm backend, seeded end to end — then saves it to
- * models/fashion-scenes/ (model.json, weights.bin, metadata.json, training.json) with
- * the sample scenes. Options: --steps N --batch N --seed N --out DIR --no-samples.
+ * CNN trained on the wasm backend, seeded end to end — then ships it into
+ * models/fashion-scenes/ (ship.ts: every quantisation level measured, the default level
+ * and the passing ones written, card.json) with training.json and the sample scenes.
+ * Options: --steps N --batch N --seed N --out DIR --no-samples.
  */
-import { writeFileSync } from 'fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -19,6 +20,7 @@ import { INPUT_RANGE, LABELS, MODEL_DIR, MODEL_ID, SCENE_SIZE, TEST_SEED, TRAIN_
 import { saveLayersModel, saveMetadata } from './save';
 import { exportSamples } from './samples';
 import { accuracy, formatDuration, parseArgs } from './util';
+import { ship, trainingSummary } from './ship';
 
 function learningRate(step: number, steps: number): number {
   const { peakLearningRate: peak, warmupSteps: warm, finalLearningRate: low } = TRAINING;
@@ -107,8 +109,10 @@ async function main(): Promise<void> {
   const testAcc = await accuracy(model, (j) => testSingleScene(test, TEST_SEED, j, SCENE_SIZE), testN);
   console.log(`training took ${formatDuration(trainSeconds)}; accuracy on ${testN} single-garment test scenes: ${(testAcc * 100).toFixed(2)}%`);
 
-  const sizes = await saveLayersModel(model, outDir);
-  saveMetadata(outDir, {
+  // float32 goes to a scratch directory; ship() measures every level and writes what ships.
+  const float32Dir = mkdtempSync(path.join(os.tmpdir(), 'whycam-float32-'));
+  const sizes = await saveLayersModel(model, float32Dir);
+  saveMetadata(float32Dir, {
     modelName: MODEL_ID,
     labels: LABELS,
     inputRange: INPUT_RANGE,
@@ -116,7 +120,7 @@ async function main(): Promise<void> {
     targetLayer: TARGET_LAYER,
     description: 'Fashion-MNIST garments composed into 64x64 RGB scenes; MobileNet-style CNN (depthwise-separable blocks, batch norm, ReLU6) -> global average pooling -> Dense(10, softmax).',
   });
-  writeFileSync(path.join(outDir, 'training.json'), `${JSON.stringify({
+  const training = {
     command: TRAIN_COMMAND,
     data: 'Debian dataset-fashion-mnist: /usr/share/datasets/fashion-mnist (train images 0..54999 train, 55000..59999 validation; test split for the test scenes)',
     seed, steps, batch, scenes: steps * batch, epochs: (steps * batch) / TRAIN_COUNT,
@@ -127,8 +131,16 @@ async function main(): Promise<void> {
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, meanLoadAverage: Number((loadAverages.reduce((a, b) => a + b, 0) / loadAverages.length).toFixed(2)) },
     testSingleSceneAccuracy: { scenes: testN, seed: TEST_SEED, accuracy: testAcc },
     log,
-  }, null, 1)}\n`);
-  console.log(`saved ${outDir}: model.json ${sizes.modelJson} B, weights.bin ${sizes.weights} B`);
+  };
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(path.join(outDir, 'training.json'), `${JSON.stringify(training, null, 1)}\n`);
+  console.log(`float32: model.json ${sizes.modelJson} B, weights.bin ${sizes.weights} B; measuring every quantisation level...`);
+  try {
+    const card = await ship(test, { from: float32Dir, out: outDir, training: trainingSummary(training), log: (l) => console.log(l) });
+    console.log(`shipped ${outDir}: default level ${card.defaultLevel}, accuracy ${(card.accuracy * 100).toFixed(2)}%, every gate ${card.passes ? 'passes' : 'does NOT pass'} (card.json)`);
+  } finally {
+    rmSync(float32Dir, { recursive: true, force: true });
+  }
   if (!args.flag('no-samples')) {
     const n = await exportSamples(model, test, path.join(outDir, 'samples'));
     console.log(`wrote ${n} sample scenes to ${path.join(outDir, 'samples')}`);

@@ -7,7 +7,7 @@
  *   can never be mixed with another version's);
  * - the sample scenes (content-hashed names), app-config.json telling the page where they are,
  *   index.html (the CSS inlined, the hashed app script linked), the web app manifest and its icons.
- * The default model is chosen at build time: WHYCAM_DEFAULT_MODEL, else models/default once it
+ * The default model is chosen at build time: WHYCAM_DEFAULT_MODEL, else models/fashion-scenes once it
  * exists, else the Teachable Machine export in ../shared/fixtures (never copied into the repo).
  */
 import * as crypto from 'crypto';
@@ -43,7 +43,7 @@ function hash(data: Buffer | string, n = 8): string {
 export function defaultModelDir(): string {
   const env = process.env.WHYCAM_DEFAULT_MODEL;
   if (env) return path.resolve(env);
-  const own = path.join(ROOT, 'models/default');
+  const own = path.join(ROOT, 'models/fashion-scenes');
   if (fs.existsSync(path.join(own, 'model.json'))) return own;
   return path.join(FIXTURES, 'image-model');
 }
@@ -61,7 +61,10 @@ function sampleFiles(modelDir: string): SampleFile[] {
     for (const it of items) {
       const file = typeof it === 'string' ? it : String(it.file ?? it.path ?? it.name ?? '');
       if (!file) continue;
-      const label = typeof it === 'string' ? path.parse(it).name : String(it.label ?? it.title ?? it.class ?? path.parse(file).name);
+      // whycam's own samples.json names the garments in `objects`; other lists may give a label.
+      const objects = typeof it === 'string' ? undefined : (it.objects as Array<{ className?: string }> | undefined);
+      const named = objects?.map((o) => o.className).filter(Boolean).join(' and ');
+      const label = typeof it === 'string' ? path.parse(it).name : String(it.label ?? it.title ?? it.class ?? (named || path.parse(file).name));
       out.push({ file: path.resolve(dir, file), label });
     }
     if (out.length) return out;
@@ -128,7 +131,9 @@ export class PwaAssetsPlugin {
           fail(`No default model at ${modelDir} (model.json missing). Set WHYCAM_DEFAULT_MODEL to a tfjs model directory.`);
           return;
         }
-        const files = fs.readdirSync(modelDir).filter((f) => fs.statSync(path.join(modelDir, f)).isFile() && !f.startsWith('.')).sort();
+        // The default level's files and its card; not training.json (the training log) nor levels/.
+        const files = fs.readdirSync(modelDir)
+          .filter((f) => fs.statSync(path.join(modelDir, f)).isFile() && !f.startsWith('.') && f !== 'training.json').sort();
         const blobs = files.map((f) => fs.readFileSync(path.join(modelDir, f)));
         const modelHash = hash(Buffer.concat(blobs.map((b, i) => Buffer.concat([Buffer.from(files[i]), b]))));
         const modelBase = `models/default-${modelHash}`;

@@ -25,7 +25,7 @@ and writes one heat-map overlay PNG per method (<image name>.<method>.png).
 
 Options:
   --model <path|url>     model directory, model.json, Teachable Machine .zip or
-                         http(s) URL of a model.json (default: models/default/)
+                         http(s) URL of a model.json (default: models/fashion-scenes/)
   --class <index|label>  class to explain (default: the top prediction)
   --method <list>        comma-separated, from: ${METHOD_NAMES.join(',')}
                          (default: all)

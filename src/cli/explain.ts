@@ -16,7 +16,7 @@ import { jsonReport, predictionLines, shapeText } from './report';
 import { suppressTfjsNodeBanner } from './quiet-tfjs';
 
 /** Where the shipped default model lives (relative to the package, not the working directory). */
-export const DEFAULT_MODEL_DIR = path.resolve(__dirname, '../../models/default');
+export const DEFAULT_MODEL_DIR = path.resolve(__dirname, '../../models/fashion-scenes');
 
 /** Class maps are pre-ReLU scores (show the positive evidence); gradient maps are signed (show magnitude). */
 const NORMALIZE: Record<MethodName, NormalizeMode> = {

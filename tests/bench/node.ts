@@ -10,7 +10,7 @@ import { buildZooModel, ZOO } from './zoo';
 import { runSuite, type BenchModel, type SuiteOptions, type SuiteResult } from './suite';
 
 export const TM_DIR = path.resolve(__dirname, '../../../shared/fixtures/teachable-machine/image-model');
-export const DEFAULT_MODEL_DIR = path.resolve(__dirname, '../../models/default');
+export const DEFAULT_MODEL_DIR = path.resolve(__dirname, '../../models/fashion-scenes');
 
 export function nodeModels(only?: string[]): BenchModel[] {
   const list: BenchModel[] = ZOO.map((name) => ({

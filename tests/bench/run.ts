@@ -42,7 +42,7 @@ const { values: args } = parseArgs({
 const quick = Boolean(args.quick);
 const runs = Number(args.runs ?? 10);
 const runtimes = (args.runtimes ? args.runtimes.split(',') : [...RUNTIMES]) as Runtime[];
-const hasDefault = fs.existsSync(path.join(ROOT, 'models/default/model.json'));
+const hasDefault = fs.existsSync(path.join(ROOT, 'models/fashion-scenes/model.json'));
 const allModels = [...ZOO, 'teachable_machine', ...(hasDefault ? ['default'] : [])];
 const models = args.models ? args.models.split(',') : allModels;
 const MBV2 = 'mobilenet_v2_1.0_224';
@@ -113,7 +113,7 @@ async function runBrowser(runtime: 'browser' | 'browser_threads', pageDir: strin
       page.on('console', (m) => { if (m.type() === 'log') log(`  ${runtime}: ${m.text()}`); });
       await page.goto(`${server.origin}/index.html`);
       await page.waitForFunction(() => typeof (self as unknown as { whycamBench?: unknown }).whycamBench === 'function');
-      const url = model === 'teachable_machine' ? '/tm/model.json' : model === 'default' ? '/models/default/model.json' : undefined;
+      const url = model === 'teachable_machine' ? '/tm/model.json' : model === 'default' ? '/models/fashion-scenes/model.json' : undefined;
       results[model] = await page.evaluate((c) => (self as unknown as { whycamBench(c: unknown): Promise<SuiteResult & { isolated: boolean }> }).whycamBench(c), { ...suiteConfig(runtime, model), url });
       await page.close();
     }

@@ -33,7 +33,7 @@ function upToDate(): boolean {
   const built = fs.statSync(stamp).mtimeMs;
   // Only the app's own sources: worker/ and src/ are edited by others all the time, and a fresh
   // checkout (CI) has no dist/ at all. After changing them, run `npm run build:pwa`.
-  const sources = Math.max(...['pwa', 'models/default'].map((d) => newestMtime(path.join(ROOT, d))),
+  const sources = Math.max(...['pwa', 'models/fashion-scenes'].map((d) => newestMtime(path.join(ROOT, d))),
     fs.statSync(path.join(ROOT, 'webpack.config.ts')).mtimeMs);
   return sources < built;
 }
