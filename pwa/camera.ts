@@ -1,5 +1,11 @@
 /// <reference lib="dom" />
-/** The camera: getUserMedia with the rear camera by default, switching, and square frames. */
+/**
+ * The camera: getUserMedia with the rear camera by default, switching, and square frames.
+ * Switching asks for the other facingMode; where that gives the same camera back although the
+ * device has more (laptop and desktop cameras usually report no facing), it takes the next camera
+ * by deviceId; with one camera the preview simply goes on with it. If the other camera cannot
+ * start, the previous one is started again.
+ */
 
 export class CameraError extends Error {
   constructor(message: string) {
@@ -26,6 +32,15 @@ export function cameraMessage(e: unknown): string {
   }
 }
 
+export interface SwitchOutcome {
+  /** The facingMode asked for last. */
+  facing: 'environment' | 'user';
+  /** Whether another camera than before is streaming now. */
+  changed: boolean;
+  /** Video inputs the browser lists (1 when it lists none but one is streaming). */
+  cameras: number;
+}
+
 export class Camera {
   private stream: MediaStream | null = null;
   facing: 'environment' | 'user' = 'environment';
@@ -36,7 +51,12 @@ export class Camera {
     return this.stream !== null;
   }
 
-  async start(): Promise<void> {
+  /** The deviceId of the camera now streaming. */
+  get deviceId(): string | undefined {
+    return this.stream?.getVideoTracks()[0]?.getSettings().deviceId;
+  }
+
+  async start(deviceId?: string): Promise<void> {
     if (!navigator.mediaDevices?.getUserMedia) {
       throw new CameraError(window.isSecureContext
         ? 'This browser has no camera access (getUserMedia). Pick a photo instead, or use a recent Chrome, Firefox or Safari.'
@@ -46,7 +66,7 @@ export class Camera {
     try {
       this.stream = await navigator.mediaDevices.getUserMedia({
         audio: false,
-        video: { facingMode: { ideal: this.facing }, width: { ideal: 1280 }, height: { ideal: 720 } },
+        video: { ...(deviceId ? { deviceId: { exact: deviceId } } : { facingMode: { ideal: this.facing } }), width: { ideal: 1280 }, height: { ideal: 720 } },
       });
     } catch (e) {
       throw new CameraError(cameraMessage(e));
@@ -58,9 +78,33 @@ export class Camera {
     }
   }
 
-  async switchCamera(): Promise<void> {
-    this.facing = this.facing === 'environment' ? 'user' : 'environment';
-    await this.start();
+  async switchCamera(): Promise<SwitchOutcome> {
+    const before = this.deviceId;
+    const previous = this.facing;
+    this.facing = previous === 'environment' ? 'user' : 'environment';
+    try {
+      await this.start();
+    } catch (e) {
+      // The other camera would not start: bring back the one that worked (the error is still reported).
+      this.facing = previous;
+      await this.start(before).catch(() => {});
+      throw e;
+    }
+    let cameras: string[] = [];
+    try {
+      cameras = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput' && d.deviceId).map((d) => d.deviceId);
+    } catch {
+      // Not listable: facingMode was all we could ask for.
+    }
+    if (before && this.deviceId === before && cameras.length > 1) {
+      const next = cameras[(cameras.indexOf(before) + 1) % cameras.length];
+      try {
+        await this.start(next);
+      } catch {
+        await this.start(before).catch(() => {});
+      }
+    }
+    return { facing: this.facing, changed: this.deviceId !== before, cameras: Math.max(cameras.length, this.running ? 1 : 0) };
   }
 
   stop(): void {

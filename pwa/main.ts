@@ -341,6 +341,24 @@ function stopCamera(): void {
   setCameraUi(false);
 }
 
+/** The other camera (front/rear); the preview, and the live map if on, go on with whichever camera runs after. */
+async function switchCamera(): Promise<void> {
+  clearError();
+  try {
+    const r = await camera.switchCamera();
+    ROOT.dataset.facing = r.facing;
+    ROOT.dataset.cameraSwitch = r.changed ? 'switched' : 'same-camera';
+    status(r.changed
+      ? `Switched to the ${r.facing === 'user' ? 'front' : 'rear'} camera.`
+      : r.cameras <= 1 ? 'This device has one camera; it stays on.' : 'The other camera gave the same picture source; it stays on.');
+  } catch (e) {
+    ROOT.dataset.cameraSwitch = 'failed';
+    showError(errorMessage(e));
+  }
+  setCameraUi(camera.running);
+  if (state.live && camera.running) void liveLoop();
+}
+
 /** Freezes the current frame and computes every map for it. */
 async function capture(): Promise<void> {
   if (!camera.running) return;
@@ -354,8 +372,20 @@ async function capture(): Promise<void> {
   await explain(picture);
 }
 
-/** Newest frame only, as fast as the worker manages: the coarse map follows the preview. */
+let liveLoopRunning = false;
+
+/** Newest frame only, as fast as the worker manages: the coarse map follows the preview. One loop at a time. */
 async function liveLoop(): Promise<void> {
+  if (liveLoopRunning) return;
+  liveLoopRunning = true;
+  try {
+    await liveFrames();
+  } finally {
+    liveLoopRunning = false;
+  }
+}
+
+async function liveFrames(): Promise<void> {
   if (!state.client || !state.model) return;
   const method: Method = state.model.cam.applies ? 'cam' : 'gradcam';
   liveCanvas.width = liveCanvas.height = 224;
@@ -645,7 +675,7 @@ async function importUrl(raw: string): Promise<void> {
 function wire(): void {
   $('camera').addEventListener('click', () => (camera.running ? stopCamera() : void startCamera()));
   $('capture').addEventListener('click', () => void capture());
-  $('switch').addEventListener('click', () => void camera.switchCamera().catch((e) => showError(errorMessage(e))));
+  $('switch').addEventListener('click', () => void switchCamera());
   $('live').addEventListener('change', (ev) => {
     state.live = (ev.target as HTMLInputElement).checked;
     state.liveFrames = [];
