@@ -14,7 +14,8 @@ import type { SaliencyMap } from '../src/methods/types';
 import { Camera, CameraError } from './camera';
 import { $, formatBytes, h } from './dom';
 import { METHODS, methodLabel, normalizeModeFor, type Method } from './methods';
-import { deleteModel, listModels, readModel, saveModel, StorageError, type StoredModel } from './store';
+import { deleteModel, listModels, readModel, saveModel, saveUrlModel, StorageError, type StoredModel } from './store';
+import { serviceWorkerOwnsUrlModels, urlModel, withUnit } from './url-models';
 import type { QuantizeApi } from './quantize-worker';
 import { drawLegend, drawLiveOverlay, drawPicture, formatValue, mapScale, type Picture } from './view';
 
@@ -476,8 +477,12 @@ async function loadModel(id: string): Promise<void> {
     } else {
       const stored = (await listModels()).find((m) => m.id === id);
       if (!stored) throw new StorageError('That model is no longer stored on this device.');
-      const files = await readModel(stored);
-      state.model = await client.load(stored.kind === 'zip' ? { zip: files[0].data } : { files });
+      if (stored.kind === 'url') {
+        state.model = await client.load({ url: await urlModelToLoad(stored) }, { onProgress: (f) => status(`Loading the model… ${Math.round(f * 100)} %`) });
+      } else {
+        const files = await readModel(stored);
+        state.model = await client.load(stored.kind === 'zip' ? { zip: files[0].data } : { files });
+      }
       state.model = { ...state.model, name: stored.name };
     }
     state.activeModel = id;
@@ -504,6 +509,32 @@ async function loadModel(id: string): Promise<void> {
   }
 }
 
+/**
+ * The URL the worker loads a URL model from: its own URL naming the unit the service worker keeps,
+ * after the service worker has checked every file of it (and repaired what it could). Kept copy gone
+ * (storage cleared): downloaded again as a whole. No service worker: straight from the network.
+ */
+async function urlModelToLoad(stored: StoredModel): Promise<string> {
+  let r = await urlModel('check', stored.source);
+  if (!r) return stored.source;
+  if (!r.ok && r.missing) {
+    status('The kept copy of this model is gone; downloading it again…');
+    r = await urlModel('add', stored.source);
+    if (!r) return stored.source;
+  }
+  if (!r.ok) throw new StorageError(r.message);
+  const info = r.info;
+  if (!info) throw new StorageError('The service worker gave no details of the kept model.');
+  if (info.unit !== stored.unit) await saveUrlModel(stored.name, info.url, info.unit, info.bytes);
+  return withUnit(info.url, info.unit);
+}
+
+/** Deletes a user model; a URL model's files are dropped by the service worker that keeps them. */
+async function deleteUserModel(model: StoredModel): Promise<void> {
+  await deleteModel(model.id);
+  if (model.kind === 'url') await urlModel('remove', model.source).catch(() => null);
+}
+
 async function renderModels(): Promise<void> {
   const list = $('models');
   const config = state.config;
@@ -519,13 +550,17 @@ async function renderModels(): Promise<void> {
     // Visible text first in the accessible name (WCAG 2.5.3); the model's name only for screen readers.
     const use = h('button', { type: 'button' }, active ? 'In use' : 'Use', h('span', { class: 'sr-only' }, ` ${name}`));
     use.toggleAttribute('disabled', active);
-    use.addEventListener('click', () => void loadModel(id));
+    use.addEventListener('click', () => {
+      clearError();
+      void loadModel(id);
+    });
     const li = h('li', { 'aria-current': String(active), 'data-model-id': id },
       h('span', { class: 'name' }, name), h('span', { class: 'size' }, `${formatBytes(bytes)}${extra}`), use);
     if (deletable) {
       const del = h('button', { type: 'button', 'data-action': 'delete' }, 'Delete', h('span', { class: 'sr-only' }, ` ${name}`));
       del.addEventListener('click', async () => {
-        await deleteModel(id);
+        const model = stored.find((m) => m.id === id);
+        if (model) await deleteUserModel(model);
         if (state.activeModel === id) await loadModel('default');
         else await renderModels();
       });
@@ -634,12 +669,60 @@ async function quantizeOnImport(input: { zip: File } | { files: File[] }): Promi
 
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, float16: 2, uint16: 2, uint8: 1, bool: 1 };
 
-/** Fetches model.json, its weight files and metadata.json, checking each weight file's size against the manifest. */
+/**
+ * A model from a URL. With a service worker running the page, it downloads and keeps the model as
+ * one unit (pwa/sw-url-models.ts) and the page lists it; importing the same URL again updates it
+ * to the version now there, as a whole. Without one, the page downloads it into its own store.
+ */
 async function importUrl(raw: string): Promise<void> {
   const importStatus = $('import-status');
   clearError();
+  let url: URL;
   try {
-    const url = new URL(raw, document.baseURI);
+    url = new URL(raw, document.baseURI);
+  } catch {
+    showError(`“${raw}” is not a URL. Give the full address of the model's model.json.`);
+    return;
+  }
+  if (!serviceWorkerOwnsUrlModels()) {
+    await importUrlByPage(url);
+    return;
+  }
+  try {
+    importStatus.textContent = `Downloading ${url.href}…`;
+    const r = await urlModel('add', url.href, (loaded, total) => {
+      importStatus.textContent = `Downloading ${url.href}… ${Math.round((100 * loaded) / Math.max(1, total))} %`;
+    });
+    if (!r) {
+      await importUrlByPage(url);
+      return;
+    }
+    if (!r.ok) throw new StorageError(r.message);
+    if (!r.info) throw new StorageError('The service worker gave no details of the downloaded model.');
+    const name = r.info.name ?? (url.pathname.split('/').slice(-2, -1)[0] || url.host);
+    const { model, existed } = await saveUrlModel(name, r.info.url, r.info.unit, r.info.bytes);
+    const kept = existed
+      ? r.changed ? `Updated “${model.name}” to the version now at its URL (${formatBytes(model.bytes)}).` : `“${model.name}” is already the version at its URL.`
+      : `Kept “${model.name}” (${formatBytes(model.bytes)}).`;
+    importStatus.textContent = `${kept} Loading it…`;
+    await loadModel(model.id);
+    if (state.activeModel !== model.id) {
+      if (!existed) await deleteUserModel(model);
+      await renderModels();
+      importStatus.textContent = existed ? kept : `“${model.name}” could not be loaded and was not kept.`;
+    } else {
+      importStatus.textContent = `${kept} It is on this device and in use.`;
+    }
+  } catch (e) {
+    importStatus.textContent = '';
+    showError(errorMessage(e));
+  }
+}
+
+/** Without a service worker: fetches model.json, its weight files and metadata.json, checking each weight group's size against the manifest. */
+async function importUrlByPage(url: URL): Promise<void> {
+  const importStatus = $('import-status');
+  try {
     importStatus.textContent = `Downloading ${url.href}…`;
     const res = await fetch(url, { mode: 'cors', cache: 'no-store' });
     if (!res.ok) throw new StorageError(`The model URL answered ${res.status} ${res.statusText}: check the address (it should end in model.json).`);

@@ -4,6 +4,12 @@
  * server). A model is written as one unit: its files first, the index entry last, so a
  * half-written model is never listed; each file's SHA-256 is checked before the model is used,
  * so a truncated or altered copy is refused instead of loaded.
+ *
+ * The index lists every user model. Models imported from files or a zip keep their bytes here.
+ * A model imported from a URL while the service worker runs the page is listed here as kind 'url'
+ * with no bytes of its own: the service worker keeps its files (pwa/sw-url-models.ts), so the
+ * device holds one copy, not two. Without a service worker (first visit before it activated, a
+ * browser without one) a URL model is downloaded by the page and kept here like imported files.
  */
 const CACHE = 'whycam-user-models-v1';
 const BASE = '__whycam/user-models/';
@@ -17,8 +23,11 @@ export interface StoredFile {
 export interface StoredModel {
   id: string;
   name: string;
-  /** 'zip': one Teachable Machine zip; 'files': model.json + weights (+ metadata.json). */
-  kind: 'zip' | 'files';
+  /**
+   * 'zip': one Teachable Machine zip; 'files': model.json + weights (+ metadata.json);
+   * 'url': a model from a URL whose files the service worker keeps (`files` is then empty).
+   */
+  kind: 'zip' | 'files' | 'url';
   files: StoredFile[];
   bytes: number;
   addedAt: string;
@@ -26,6 +35,8 @@ export interface StoredModel {
   source: string;
   /** Set when stored quantised: the quantiser's report. */
   quantized?: string;
+  /** kind 'url': the version key of the unit the service worker keeps. */
+  unit?: string;
 }
 
 export class StorageError extends Error {
@@ -93,8 +104,26 @@ export async function saveModel(name: string, kind: StoredModel['kind'], files: 
   }
 }
 
+/** Lists a model whose files the service worker keeps (kind 'url'), or updates its entry if that URL is listed already. */
+export async function saveUrlModel(name: string, url: string, unit: string, bytes: number): Promise<{ model: StoredModel; existed: boolean }> {
+  const cache = await open();
+  const models = await listModels();
+  const same = models.find((m) => m.kind === 'url' && m.source === url);
+  const model: StoredModel = same
+    ? { ...same, name, unit, bytes }
+    : { id: `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`, name, kind: 'url', files: [], bytes, addedAt: new Date().toISOString(), source: url, unit };
+  try {
+    await writeIndex(cache, same ? models.map((m) => (m.id === same.id ? model : m)) : [...models, model]);
+  } catch (e) {
+    if (isQuota(e)) throw new StorageError("The device's storage for this site is full: the model could not be listed. Delete a model you no longer need and import it again.", true);
+    throw new StorageError(`The model could not be listed: ${(e as Error)?.message ?? e}`);
+  }
+  return { model, existed: same !== undefined };
+}
+
 /** The model's files, each checked against the SHA-256 recorded when it was stored. */
 export async function readModel(model: StoredModel): Promise<Array<{ name: string; data: Blob }>> {
+  if (model.kind === 'url') throw new StorageError(`"${model.name}" is kept by the service worker and loads from its URL, not from the page's store.`);
   const cache = await open();
   const out: Array<{ name: string; data: Blob }> = [];
   for (const f of model.files) {

@@ -7,9 +7,12 @@
  * - Adds COOP/COEP/CORP to every response it serves, so the app is cross-origin isolated (and the
  *   worker may use the threaded wasm binary) even on a static host that cannot send headers.
  * - Serves navigations from the precached index.html when offline.
- * Models the person imports (files, a zip, a URL) are not cached here: the page keeps each one in
- * Cache Storage as one unit with a SHA-256 per file, checked before every use (pwa/store.ts), so a
- * model can never be half old, half new, or silently truncated.
+ * - Owns the network side of models imported from a URL (pwa/sw-url-models.ts): it downloads each
+ *   one as a unit (version key = SHA-256 of model.json with the SHA-256 of every other file) and
+ *   serves it through a cache-first runtime route that checks every entry's SHA-256 on each use,
+ *   fetches a damaged one again only if the same bytes come back, and otherwise refuses, so a
+ *   model is never half old, half new, or silently truncated. Models imported from files or a zip
+ *   are kept by the page (pwa/store.ts), with the same per-file check.
  * A new version installs in the background and waits (no automatic skipWaiting): it takes over when
  * every tab of the old one is closed, or when the person taps "Update now", which reloads the page
  * at once, so a running page never sees files of two versions.
@@ -18,6 +21,7 @@ import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute, addPl
 import { NavigationRoute, registerRoute, setCatchHandler } from 'workbox-routing';
 import { clientsClaim } from 'workbox-core';
 import type { WorkboxPlugin } from 'workbox-core/types';
+import { handleUrlModelMessage, isUrlModelMessage, isUrlModelRequest, UrlModelCacheFirst } from './sw-url-models';
 
 declare const self: ServiceWorkerGlobalScope & { __WB_MANIFEST: Array<{ url: string; revision: string | null }> };
 
@@ -47,6 +51,9 @@ precacheAndRoute(self.__WB_MANIFEST);
 // Any other navigation inside the app's scope gets the shell (a deep link, a ?query).
 registerRoute(new NavigationRoute(createHandlerBoundToURL('index.html')));
 
+// Models imported from a URL: cache-first from their kept unit, every entry checked (after the precache route, which wins).
+registerRoute(isUrlModelRequest, new UrlModelCacheFirst());
+
 // Offline and not cached: a plain answer rather than the browser's error page.
 setCatchHandler(async ({ request }) => {
   if (request.destination === 'document') {
@@ -59,4 +66,6 @@ setCatchHandler(async ({ request }) => {
 // The page's "Update now" button: the waiting version takes over, then the page reloads.
 self.addEventListener('message', (event) => {
   if ((event.data as { type?: string } | null)?.type === 'SKIP_WAITING') void self.skipWaiting();
+  // The page's URL-model requests: download a unit, check one before use, drop one.
+  else if (isUrlModelMessage(event.data)) handleUrlModelMessage(event);
 });
