@@ -8,13 +8,16 @@
  * - 'pwa': the app (pwa/) -> dist/pwa/: page bundle, the worker build copied under worker/, the
  *   default model, samples, manifest, icons, and a Workbox service worker precaching all of it.
  *   It depends on 'worker': build both with `npm run build:pwa`.
- * The widget joins here as its issue lands.
+ *   The widget (pwa/widget/) is part of it: widget/index.html and its hashed script,
+ *   widget/embed.js (stable name, for other sites' pages), widget-config.json (the allowlist, from
+ *   WHYCAM_WIDGET_ORIGINS) and a demo host page, precached by the same service worker.
  */
 import * as path from 'path';
 import type { Configuration } from 'webpack';
 import MinimizerPlugin from 'minimizer-webpack-plugin';
 import { InjectManifest } from 'workbox-webpack-plugin';
 import { PwaAssetsPlugin } from './pwa/build/assets-plugin';
+import { WidgetAssetsPlugin } from './pwa/widget/build';
 
 const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
 
@@ -144,7 +147,13 @@ const pwa: Configuration = {
   mode: process.env.NODE_ENV === 'development' ? 'development' : 'production',
   target: 'web',
   // The quantise worker is an entry of its own (no chunk loading inside it), named in app-config.json.
-  entry: { app: './pwa/main.ts', 'quantize-worker': './pwa/quantize-worker.ts' },
+  entry: {
+    app: './pwa/main.ts',
+    'quantize-worker': './pwa/quantize-worker.ts',
+    // The widget page's script (hashed), and embed.js for host pages under a stable name.
+    'widget/widget': './pwa/widget/main.ts',
+    'widget/embed': { import: './pwa/widget/embed.ts', filename: 'widget/embed.js' },
+  },
   output: {
     path: path.resolve(__dirname, 'dist/pwa'),
     filename: '[name].[contenthash:8].js',
@@ -157,6 +166,7 @@ const pwa: Configuration = {
   optimization: { realContentHash: false },
   plugins: [
     new PwaAssetsPlugin({ workerDir: path.resolve(__dirname, 'dist/worker') }),
+    new WidgetAssetsPlugin({ entry: 'widget/widget' }),
     new InjectManifest({
       swSrc: './pwa/sw.ts',
       swDest: 'sw.js',

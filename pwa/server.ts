@@ -1,7 +1,8 @@
 /**
  * `npm start`: builds the worker and the PWA (unless --no-build), then serves dist/pwa on
  * localhost with the headers that make the page cross-origin isolated (COOP same-origin, COEP
- * require-corp, CORP same-origin on every asset), so the worker can run the threaded wasm binary.
+ * require-corp, CORP same-origin on every asset but the widget's), so the worker can run the
+ * threaded wasm binary.
  * Hashed files are cached for good; everything else is revalidated. PORT picks the port (8080).
  */
 import { spawnSync } from 'child_process';
@@ -18,12 +19,21 @@ const HEADERS: Record<string, string> = {
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
 const HASHED = /(\.[0-9a-f]{8,}\.[a-z0-9]+$)|(\/models\/default-[0-9a-f]{8}\/)/i;
+/**
+ * The embeddable widget (widget/: its page, embed.js, the demo) is loaded by other sites' pages,
+ * cross-origin isolated ones among them, whose COEP admits a cross-origin iframe or script only
+ * with CORP cross-origin. Everything else (worker, wasm, models) is only ever loaded by our own
+ * pages, the widget's included, and stays same-origin. The widget's allowlist, not CORP, decides
+ * who may talk to it (pwa/widget/README.md).
+ */
+const EMBEDDABLE = /^\/widget\//;
 
 export function createServer(dir = DIST): http.Server {
   const serve = sirv(dir, { etag: true, dev: false, dotfiles: false });
   return http.createServer((req, res) => {
     const pathname = new URL(req.url ?? '/', 'http://x').pathname;
     for (const [k, v] of Object.entries(HEADERS)) res.setHeader(k, v);
+    if (EMBEDDABLE.test(pathname)) res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
     // The service worker script and the shell must never be stale; hashed files never change.
     res.setHeader('Cache-Control', HASHED.test(pathname) ? 'public, max-age=31536000, immutable' : 'no-cache');
     if (pathname.endsWith('.webmanifest')) res.setHeader('Content-Type', 'application/manifest+json');

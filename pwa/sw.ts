@@ -35,6 +35,11 @@ function isolate(response: Response): Response {
   // Opaque responses cannot be read or changed (and COEP would block them anyway).
   if (response.type === 'opaque' || response.type === 'opaqueredirect' || response.status === 0) return response;
   const headers = new Headers(response.headers);
+  // The widget (widget/: its page and embed.js) is embedded by other sites, isolated ones among
+  // them, whose COEP needs CORP cross-origin; the rest is only ever ours (pwa/server.ts says why).
+  if (response.url.startsWith(new URL('widget/', self.registration.scope).href) && !headers.has('Cross-Origin-Resource-Policy')) {
+    headers.set('Cross-Origin-Resource-Policy', 'cross-origin');
+  }
   for (const [k, v] of Object.entries(ISOLATION)) if (!headers.has(k)) headers.set(k, v);
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }
