@@ -1,6 +1,6 @@
 /**
  * `npm start`'s server (pwa/server.ts, here with --no-build on the shared build): prints its URL
- * and serves the app with COOP/COEP/CORP, the manifest's MIME type, wasm as application/wasm,
+ * and serves the app with COOP/COEP/CORP (cross-origin on the widget, same-origin elsewhere), the manifest's MIME type, wasm as application/wasm,
  * hashed files immutable and the shell revalidated.
  */
 import { spawn, type ChildProcess } from 'child_process';
@@ -47,4 +47,13 @@ test('npm start serves the app cross-origin isolated and prints the URL', async 
   expect(w.headers.get('content-type')).toBe('application/wasm');
   expect(w.headers.get('cross-origin-resource-policy')).toBe('same-origin');
   expect(w.headers.get('cache-control')).toContain('immutable');
+
+  // The embeddable widget is loaded by other sites' (possibly isolated) pages: CORP cross-origin, COEP still on.
+  for (const p of ['widget/', 'widget/embed.js']) {
+    const r = await fetch(new URL(p, url));
+    expect(r.status).toBe(200);
+    expect(r.headers.get('cross-origin-resource-policy')).toBe('cross-origin');
+    expect(r.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
+  }
+  expect((await fetch(url)).headers.get('cross-origin-resource-policy')).toBe('same-origin');
 }, BUILD_TIMEOUT_MS);
