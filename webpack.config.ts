@@ -13,7 +13,7 @@
  *   WHYCAM_WIDGET_ORIGINS) and a demo host page, precached by the same service worker.
  */
 import * as path from 'path';
-import type { Configuration } from 'webpack';
+import { DefinePlugin, type Configuration } from 'webpack';
 import MinimizerPlugin from 'minimizer-webpack-plugin';
 import { InjectManifest } from 'workbox-webpack-plugin';
 import { PwaAssetsPlugin } from './pwa/build/assets-plugin';
@@ -165,6 +165,9 @@ const pwa: Configuration = {
   // index.html names the hashed bundle when it is emitted; a later content-hash rewrite would break that link.
   optimization: { realContentHash: false },
   plugins: [
+    // The version the app shows and reports (data-version): WHYCAM_VERSION, else package.json's.
+    // Read when the compiler runs, so a build script (or a test) can set it per build.
+    new DefinePlugin({ __WHYCAM_VERSION__: DefinePlugin.runtimeValue(() => JSON.stringify(process.env.WHYCAM_VERSION || require('./package.json').version), true) }),
     new PwaAssetsPlugin({ workerDir: path.resolve(__dirname, 'dist/worker') }),
     new WidgetAssetsPlugin({ entry: 'widget/widget' }),
     new InjectManifest({

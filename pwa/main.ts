@@ -5,7 +5,12 @@
  * computed in the whycam worker (tfjs never loads on the page). Plain TypeScript over the DOM.
  *
  * For tests and diagnosis the root element carries what happened: data-model="ready",
- * data-stages (stages of the current explanation, in arrival order), data-shown (the method drawn).
+ * data-stages (stages of the current explanation, in arrival order), data-shown (the method drawn),
+ * data-version (the build this page runs), data-facing / data-camera-switch (the last camera switch).
+ *
+ * Versions: a new build installs in the background and waits; the page offers "Update now", which
+ * lets it take over and reloads. Any page whose service worker is replaced reloads at once (another
+ * tab's "Update now" included), so no page runs with the files of two versions.
  */
 import * as Comlink from 'comlink';
 import { createClient, type ExplainSummary, type ModelInfo, type Stage, type WhycamClient } from '../worker/client';
@@ -27,6 +32,10 @@ interface AppConfig {
 }
 
 interface Prediction { index: number; label: string; probability: number }
+
+/** The app's version, set by the pwa build (WHYCAM_VERSION, else package.json's version). */
+declare const __WHYCAM_VERSION__: string;
+const VERSION = __WHYCAM_VERSION__;
 
 /** Side of the square picture kept on the page and sent to the worker. */
 const SIDE = 448;
@@ -848,10 +857,19 @@ async function registerServiceWorker(): Promise<void> {
         if (w.state === 'installed' && navigator.serviceWorker.controller) offer(w);
       });
     });
-    // The new version controls the page now: reload so that every file comes from it.
+    // A new version controls the page now (this tab's "Update now", or another tab's): reload, so
+    // that every file comes from it. (On a first visit the first version merely claims the page.)
     navigator.serviceWorker.addEventListener('controllerchange', () => {
-      if (updating) location.reload();
+      if (updating || controlled) {
+        updating = true;
+        location.reload();
+      }
     });
+    // Look for a new version when the app comes back to the foreground, and hourly while it stays open.
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible' && !updating) void reg.update().catch(() => {});
+    });
+    setInterval(() => { if (!updating) void reg.update().catch(() => {}); }, 60 * 60 * 1000);
   } catch (e) {
     // The app still works online; only offline use is lost.
     console.warn('whycam: service worker not registered', e);
@@ -879,6 +897,8 @@ async function startWorker(url: string): Promise<WhycamClient> {
 }
 
 async function main(): Promise<void> {
+  ROOT.dataset.version = VERSION;
+  $('version').textContent = `whycam ${VERSION}`;
   wire();
   const missing = unsupported();
   if (missing) {
