@@ -186,6 +186,9 @@ async function explain(picture: Picture, classIndex?: number): Promise<void> {
     return;
   }
   clearError();
+  // Counts new pictures (not re-explanations of the same one after a model or class change), so
+  // a test or a tool can tell which picture the stages in data-stages belong to.
+  if (picture !== state.picture) ROOT.dataset.picture = String(Number(ROOT.dataset.picture ?? 0) + 1);
   state.picture = picture;
   resetRun();
   if (classIndex === undefined) state.predictions = [];
@@ -506,14 +509,17 @@ async function loadModel(id: string): Promise<void> {
     if (state.picture) await explain(state.picture);
   } catch (e) {
     ROOT.dataset.model = 'failed';
-    showError(errorMessage(e));
+    const message = errorMessage(e);
+    showError(message);
     status('The model could not be loaded.');
     if (id !== 'default') localStorage.removeItem('whycam.model');
-    // Go back to the model that worked (the message above stays).
+    // Go back to the model that worked; its re-explanation clears messages, so say again why
+    // the chosen one was not used (a small model is back within ~100 ms: the message would flash).
     const fallback = previous !== id ? previous : id !== 'default' ? 'default' : null;
     if (fallback) {
       state.activeModel = fallback;
       await loadModel(fallback);
+      if (ROOT.dataset.model === 'ready') showError(message);
     }
   }
 }

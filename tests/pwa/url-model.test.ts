@@ -111,7 +111,11 @@ async function use(page: Page, id: string): Promise<void> {
 }
 
 async function topLabel(page: Page, photo: string): Promise<string | null> {
+  // The app may still be re-explaining the previous picture with a model it just loaded: wait for
+  // the stages of this picture (data-picture counts new pictures), not that run's.
+  const before = await page.evaluate(() => Number(document.documentElement.dataset.picture ?? 0));
   await page.locator('#pick').setInputFiles(path.join(FIXTURES, 'images', photo));
+  await page.waitForFunction((n) => Number(document.documentElement.dataset.picture ?? 0) > n, before);
   await waitForStage(page, 'guided-gradcam');
   return page.locator('#predictions button .label').first().textContent();
 }
