@@ -7,15 +7,36 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { CamHead } from '../model/inspect';
 
+/**
+ * The dense kernel's values, read once per model: a class's weights are a strided column of
+ * W [K, classes], and tfjs-backend-wasm's strided Slice of it took 4-18 ms a request in Chromium
+ * (npm run bench:profile); picking the column in JS takes microseconds.
+ */
+// Keyed by the tensor's data id, which a Variable.assign replaces: new weights are read again.
+const kernelValues = new WeakMap<object, Float32Array>();
+
+function classColumn(denseKernel: tf.Tensor2D, classIndex: number): Float32Array {
+  const key = denseKernel.dataId as object;
+  let values = kernelValues.get(key);
+  if (!values) {
+    values = denseKernel.dataSync() as Float32Array;
+    kernelValues.set(key, values);
+  }
+  const [k, classes] = denseKernel.shape;
+  const column = new Float32Array(k);
+  for (let i = 0; i < k; i++) column[i] = values[i * classes + classIndex];
+  return column;
+}
+
 /** `features` is A [1, H, W, K]; `denseKernel` is W [K, classes] for the 'dense' head. Returns H*W values. */
 export function camMap(features: tf.Tensor4D, head: CamHead & { applies: true }, classIndex: number, denseKernel?: tf.Tensor2D): Float32Array {
+  const column = head.kind === 'dense' ? classColumn(denseKernel as tf.Tensor2D, classIndex) : null;
   const map = tf.tidy(() => {
     const [, h, w, k] = features.shape;
     if (head.kind === 'class-conv') {
       return tf.slice(features, [0, 0, 0, classIndex], [1, h, w, 1]);
     }
-    const column = tf.slice(denseKernel as tf.Tensor2D, [0, classIndex], [k, 1]);
-    return tf.matMul(tf.reshape(features, [h * w, k]), column);
+    return tf.matMul(tf.reshape(features, [h * w, k]), tf.tensor2d(column as Float32Array, [k, 1]));
   });
   const data = map.dataSync() as Float32Array;
   map.dispose();

@@ -35,12 +35,28 @@ export function checkImage(image: ImageInput): void {
   }
 }
 
+/**
+ * The pixels as float32, alpha dropped in the same pass: a strided tf.slice of the RGBA tensor
+ * took ~10 ms at 224x224 on tfjs-backend-wasm (measured with npm run bench:profile), this ~0.3 ms.
+ */
+function dropAlpha(image: ImageInput): Float32Array {
+  const { data } = image;
+  if (image.channels !== 4) return Float32Array.from(data);
+  const n = image.width * image.height;
+  const out = new Float32Array(n * 3);
+  for (let p = 0, i = 0, o = 0; p < n; p++, i += 4, o += 3) {
+    out[o] = data[i];
+    out[o + 1] = data[i + 1];
+    out[o + 2] = data[i + 2];
+  }
+  return out;
+}
+
 /** Returns a [1, H, W, C] float32 tensor ready for the model. The caller disposes it. */
 export function imageToInput(image: ImageInput, spec: InputSpec, range: InputRange): tf.Tensor4D {
   checkImage(image);
   return tf.tidy(() => {
-    const raw = tf.tensor3d(Float32Array.from(image.data), [image.height, image.width, image.channels], 'float32');
-    let rgb: tf.Tensor3D = image.channels === 4 ? tf.slice(raw, [0, 0, 0], [-1, -1, 3]) : raw;
+    let rgb: tf.Tensor3D = tf.tensor3d(dropAlpha(image), [image.height, image.width, image.channels === 4 ? 3 : image.channels], 'float32');
     if (spec.channels === 1 && rgb.shape[2] === 3) {
       // ITU-R BT.601 luma, as tf.image.rgbToGrayscale.
       rgb = tf.sum(tf.mul(rgb, tf.tensor1d([0.2989, 0.587, 0.114])), 2, true);

@@ -4,11 +4,15 @@
  * Driven by tests/bench/run.ts through playwright: it calls window.whycamBench(config).
  */
 import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { useBackend } from '../../src/backend';
 import { Explainer } from '../../src/explainer';
 import { loadModel } from '../../src/model/load';
 import { buildZooModel, ZOO, type ZooName } from './zoo';
 import { runSuite, type BenchModel, type SuiteOptions, type SuiteResult } from './suite';
+import { benchImage, median } from './measure';
+import type { KernelProfile } from './profile-types';
 
 interface PageConfig extends SuiteOptions {
   model: string;
@@ -18,6 +22,7 @@ interface PageConfig extends SuiteOptions {
 
 declare const self: {
   whycamBench?: (c: PageConfig) => Promise<SuiteResult & { isolated: boolean }>;
+  whycamProfile?: (c: { model: string; url?: string; runs: number }) => Promise<KernelProfile>;
   crossOriginIsolated?: boolean;
   location: { href: string };
   navigator: { hardwareConcurrency: number };
@@ -33,8 +38,8 @@ if (self.crossOriginIsolated) {
   setThreadsCount(cores);
 }
 
-self.whycamBench = async (config: PageConfig) => {
-  const model: BenchModel = ZOO.includes(config.model as ZooName)
+function benchModel(config: { model: string; url?: string }): BenchModel {
+  return ZOO.includes(config.model as ZooName)
     ? { name: config.model, load: async () => {
       const m = buildZooModel(config.model as ZooName);
       return { model: m, explainer: new Explainer(m, { range: '-1..1' }) };
@@ -43,6 +48,60 @@ self.whycamBench = async (config: PageConfig) => {
       const loaded = await loadModel({ url: new URL(config.url as string, self.location.href).toString() });
       return { model: loaded.model, explainer: new Explainer(loaded) };
     } };
+}
+
+self.whycamBench = async (config: PageConfig) => {
+  const model = benchModel(config);
   const result = await runSuite([model], { ...config, log: (l) => console.log(l) });
   return { ...result, isolated: Boolean(self.crossOriginIsolated) };
+};
+
+/**
+ * Per-kernel time of one forward pass (stock model.predict) and of one full Guided Grad-CAM
+ * (image in to map out), by tf.profile: the median over `runs` profiled runs after a warm-up,
+ * summed by kernel name. Tells where threads help and where per-op overhead dominates.
+ */
+self.whycamProfile = async (config) => {
+  await useBackend('wasm');
+  const { model, explainer } = await benchModel(config).load();
+  const image = benchImage(explainer.input.height, explainer.input.width);
+  const x = tf.randomUniform([1, explainer.input.height, explainer.input.width, explainer.input.channels], -1, 1, 'float32', 7);
+  const forward = async () => { const y = model.predict(x) as tf.Tensor; await y.data(); y.dispose(); };
+  const full = async () => { await explainer.explainAll(image, { methods: ['cam', 'gradcam', 'guided-gradcam'] }); };
+  const profileOf = async (f: () => Promise<void>) => {
+    for (let i = 0; i < 3; i++) await f();
+    const perRun: Array<Map<string, { ms: number; calls: number }>> = [];
+    const walls: number[] = [];
+    for (let r = 0; r < config.runs; r++) {
+      const t0 = performance.now();
+      const info = await tf.profile(f);
+      walls.push(performance.now() - t0);
+      const m = new Map<string, { ms: number; calls: number }>();
+      // Op scopes (e.g. fusedConv2d__op) wrap the kernels they run: count kernels only.
+      for (const k of info.kernels.filter((q) => !q.name.endsWith('__op'))) {
+        const e = m.get(k.name) ?? { ms: 0, calls: 0 };
+        e.ms += Number(k.kernelTimeMs) || 0;
+        e.calls++;
+        m.set(k.name, e);
+      }
+      perRun.push(m);
+    }
+    const names = [...new Set(perRun.flatMap((m) => [...m.keys()]))];
+    const kernels = names.map((name) => ({
+      name,
+      calls: perRun[0].get(name)?.calls ?? 0,
+      ms: median(perRun.map((m) => m.get(name)?.ms ?? 0)),
+    })).sort((a, b) => b.ms - a.ms);
+    return { wall_ms: median(walls), kernel_ms: kernels.reduce((a, k) => a + k.ms, 0), kernels };
+  };
+  const result: KernelProfile = {
+    model: config.model,
+    isolated: Boolean(self.crossOriginIsolated),
+    threads: self.crossOriginIsolated ? self.navigator.hardwareConcurrency / 2 : 1,
+    forward: await profileOf(forward),
+    full: await profileOf(full),
+  };
+  x.dispose();
+  explainer.dispose(); // disposes the model too
+  return result;
 };

@@ -14,12 +14,12 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import webpack from 'webpack';
 import { launchChromium } from '../helpers/browser';
 import { startStaticServer } from '../helpers/static-server';
 import type { ModelResult } from './measure';
 import type { SuiteResult } from './suite';
 import { ZOO } from './zoo';
+import { buildPage } from './page-build';
 
 const ROOT = path.resolve(__dirname, '../..');
 const TM_DIR = path.resolve(ROOT, '../shared/fixtures/teachable-machine/image-model');
@@ -74,29 +74,6 @@ async function runNodeModel(model: string): Promise<SuiteResult> {
   const line = out.split('\n').find((l) => l.startsWith('RESULT '));
   if (code !== 0 || !line) throw new Error(`node benchmark of ${model} failed (exit ${code})`);
   return JSON.parse(line.slice(7)) as SuiteResult;
-}
-
-async function buildPage(): Promise<string> {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'whycam-bench-'));
-  const wasmDir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
-  const config: webpack.Configuration = {
-    mode: 'production',
-    target: 'web',
-    entry: path.join(__dirname, 'page.ts'),
-    output: { path: out, filename: 'bench.js' },
-    resolve: { extensions: ['.ts', '.js'] },
-    module: { rules: [{ test: /\.ts$/, exclude: /node_modules/, use: { loader: 'swc-loader', options: { jsc: { parser: { syntax: 'typescript' }, target: 'es2020' } } } }] },
-    // Not minified: terser rewrites a `typeof` in the Emscripten factory that tfjs-backend-wasm
-    // ships to its pthreads as source text, and the threaded binary never starts.
-    optimization: { minimize: false },
-    performance: { hints: false },
-  };
-  const stats = await new Promise<webpack.Stats>((resolve, reject) => webpack(config, (e, s) => (e || !s ? reject(e) : resolve(s))));
-  if (stats.hasErrors()) throw new Error(stats.toString({ all: false, errors: true }));
-  fs.mkdirSync(path.join(out, 'wasm'));
-  for (const f of fs.readdirSync(wasmDir).filter((n) => n.endsWith('.wasm'))) fs.copyFileSync(path.join(wasmDir, f), path.join(out, 'wasm', f));
-  fs.writeFileSync(path.join(out, 'index.html'), '<!doctype html><meta charset="utf-8"><title>whycam bench</title><script src="bench.js"></script>');
-  return out;
 }
 
 async function runBrowser(runtime: 'browser' | 'browser_threads', pageDir: string): Promise<Record<string, SuiteResult & { isolated: boolean }>> {

@@ -1,0 +1,16 @@
+/** What the benchmark page's per-kernel profile returns (tests/bench/page.ts whycamProfile). */
+export interface KernelTimes {
+  /** Median wall time of a profiled run (profiling adds a little per kernel). */
+  wall_ms: number;
+  /** Sum of the kernels' medians. */
+  kernel_ms: number;
+  kernels: Array<{ name: string; calls: number; ms: number }>;
+}
+
+export interface KernelProfile {
+  model: string;
+  isolated: boolean;
+  threads: number;
+  forward: KernelTimes;
+  full: KernelTimes;
+}
