@@ -14,11 +14,11 @@ import type { MethodName, SaliencyMap } from '../../src';
 import { modelSourceFromPath } from '../../src/node/model-path';
 import { upsample } from '../../src/render';
 import { suppressTfjsNodeBanner } from '../../src/cli/quiet-tfjs';
-import { DatasetMissingError, loadFashionMnist, type FashionSplit } from './idx';
+import type { FashionSplit } from './idx';
 import { testPairScene, testSingleScene } from './datasets';
 import { LABELS, MODEL_DIR, TEST_SEED } from './config';
 import type { Box, Scene } from './scene';
-import { parseArgs, predictScenes } from './util';
+import { loadSplitsOrExit, parseArgs, predictScenes } from './util';
 
 export const POINTING_METHODS: MethodName[] = ['gradcam', 'cam', 'guided-gradcam', 'vanilla'];
 
@@ -119,13 +119,7 @@ async function main(): Promise<void> {
   const singles = args.int('singles', 1000);
   const pairs = args.int('pairs', 300);
   const out = path.resolve(args.str('out', path.join(dir, 'evaluation.json')));
-  let test: FashionSplit;
-  try {
-    test = loadFashionMnist('test');
-  } catch (e) {
-    if (e instanceof DatasetMissingError) { console.error(e.message); process.exit(2); }
-    throw e;
-  }
+  const { test } = loadSplitsOrExit('test');
   suppressTfjsNodeBanner();
   await useBackend('wasm');
   const explainer = await Explainer.load(await modelSourceFromPath(dir));

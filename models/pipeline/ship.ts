@@ -18,11 +18,11 @@ import { Explainer, useBackend } from '../../src';
 import { compareQuantized, quantizeFilesWithReport, type QuantizationLevel } from '../../src/quantize';
 import type { ModelFile } from '../../src/model/load';
 import { suppressTfjsNodeBanner } from '../../src/cli/quiet-tfjs';
-import { DatasetMissingError, loadFashionMnist, type FashionSplit } from './idx';
+import type { FashionSplit } from './idx';
 import { testSingleScene } from './datasets';
 import { INPUT_RANGE, LABELS, MODEL_DIR, MODEL_ID, TEST_SEED, TRAIN_COMMAND } from './config';
 import { evaluateAccuracy, pointingGame, POINTING_METHODS, type PointingResult } from './evaluate';
-import { parseArgs } from './util';
+import { loadSplitsOrExit, parseArgs } from './util';
 
 /** What the shipped default level must reach (issue 4); written into the card and checked by tests/models/card.test.ts. */
 export const GATES = {
@@ -220,28 +220,11 @@ export async function ship(test: FashionSplit, options: ShipOptions): Promise<Mo
   return card;
 }
 
-/** Total bytes under a directory. */
-export function dirBytes(dir: string): number {
-  let total = 0;
-  for (const name of readdirSync(dir)) {
-    const p = path.join(dir, name);
-    const st = statSync(p);
-    total += st.isDirectory() ? dirBytes(p) : st.size;
-  }
-  return total;
-}
-
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const from = path.resolve(args.str('from', path.join(MODEL_DIR, 'levels', 'float32')));
   const out = path.resolve(args.str('out', MODEL_DIR));
-  let test: FashionSplit;
-  try {
-    test = loadFashionMnist('test');
-  } catch (e) {
-    if (e instanceof DatasetMissingError) { console.error(e.message); process.exit(2); }
-    throw e;
-  }
+  const { test } = loadSplitsOrExit('test');
   suppressTfjsNodeBanner();
   await useBackend('wasm');
   // Ship from a copy: `from` may be the levels/float32 directory that shipping rewrites.

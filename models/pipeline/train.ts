@@ -12,14 +12,13 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../src/backend';
 import { suppressTfjsNodeBanner } from '../../src/cli/quiet-tfjs';
-import { DatasetMissingError, loadFashionMnist, type FashionSplit } from './idx';
 import { buildModel, DEFAULT_ARCH, gridSize, TARGET_LAYER } from './model';
 import { patchForFastTraining, registerFastPointwiseInputGrad } from './fast-train';
 import { testSingleScene, toBatch, trainScene, TRAIN_COUNT, valScene } from './datasets';
 import { INPUT_RANGE, LABELS, MODEL_DIR, MODEL_ID, SCENE_SIZE, TEST_SEED, TRAIN_COMMAND, TRAIN_SEED, TRAINING } from './config';
 import { saveLayersModel, saveMetadata } from './save';
 import { exportSamples } from './samples';
-import { accuracy, formatDuration, parseArgs } from './util';
+import { accuracy, formatDuration, loadSplitsOrExit, parseArgs } from './util';
 import { ship, trainingSummary } from './ship';
 
 function learningRate(step: number, steps: number): number {
@@ -48,14 +47,7 @@ async function main(): Promise<void> {
   const seed = args.int('seed', TRAIN_SEED);
   const outDir = path.resolve(args.str('out', MODEL_DIR));
 
-  let train: FashionSplit, test: FashionSplit;
-  try {
-    train = loadFashionMnist('train');
-    test = loadFashionMnist('test');
-  } catch (e) {
-    if (e instanceof DatasetMissingError) { console.error(e.message); process.exit(2); }
-    throw e;
-  }
+  const { train, test } = loadSplitsOrExit('train', 'test');
 
   suppressTfjsNodeBanner();
   await useBackend('wasm');

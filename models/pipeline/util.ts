@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { toBatch } from './datasets';
+import { DatasetMissingError, loadFashionMnist, type FashionSplit } from './idx';
 import type { Scene } from './scene';
 
 export function formatDuration(seconds: number): string {
@@ -68,4 +69,14 @@ export function parseArgs(argv: string[]): Args {
     str: (name, fallback) => values.get(name) ?? fallback,
     flag: (name) => flags.has(name),
   };
+}
+
+/** The Fashion-MNIST splits a command needs; when the package is missing, says how to install it and exits with 2. */
+export function loadSplitsOrExit<S extends 'train' | 'test'>(...splits: S[]): Record<S, FashionSplit> {
+  try {
+    return Object.fromEntries(splits.map((s) => [s, loadFashionMnist(s)])) as Record<S, FashionSplit>;
+  } catch (e) {
+    if (e instanceof DatasetMissingError) { console.error(e.message); process.exit(2); }
+    throw e;
+  }
 }

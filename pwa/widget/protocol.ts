@@ -10,6 +10,7 @@
  * Unknown fields are refused (BAD_MESSAGE), so a typo in an option never passes silently.
  */
 import type { WhycamErrorCode } from '../../src/errors';
+import type { SaliencyMap } from '../../src/methods/types';
 
 export const PROTOCOL_VERSION = 1 as const;
 
@@ -55,15 +56,7 @@ export type HostMessageType = HostMessage['type'];
 export const HOST_MESSAGE_TYPES: readonly HostMessageType[] = ['hello', 'explain', 'cancel', 'camera'];
 
 /** A map as it crosses: the raw signed values (row-major HWC), transferred. */
-export interface WireMap {
-  method: MethodName;
-  data: Float32Array;
-  width: number;
-  height: number;
-  channels: number;
-  layer: string | null;
-  classIndex: number;
-}
+export type WireMap = Omit<SaliencyMap, 'ms'>;
 
 export interface WidgetInfo {
   protocol: 1;
