@@ -52,7 +52,7 @@ export interface ExplainOptions {
 interface StageBase {
   /** Milliseconds from the start of the request to the end of this stage. */
   elapsedMs: number;
-  /** Milliseconds this stage took. */
+  /** Milliseconds this stage computed, not counting time the consumer held the previous stage. */
   ms: number;
 }
 export interface PredictionStage extends StageBase {
@@ -232,7 +232,12 @@ export class Explainer {
     const checkAbort = () => {
       if (options.signal?.aborted) throw new WhycamError('CANCELLED', 'The request was superseded or cancelled.');
     };
+    // A stage's ms is its own compute: the clock restarts when the consumer resumes the generator,
+    // so time the consumer spends with a stage (a worker waiting for delivery) is not charged to the next.
     let last = t0;
+    const resumed = () => {
+      last = performance.now();
+    };
     const lap = () => {
       const now = performance.now();
       const ms = now - last;
@@ -259,6 +264,7 @@ export class Explainer {
       const predictions = order.slice(0, topK).map((i) => ({ index: i, label: this.labels[i], probability: probs[i] }));
       const classIndex = requestedClass ?? order[0];
       yield { stage: 'prediction', predictions, classIndex, ...lap() };
+      resumed();
       checkAbort();
 
       const inputRef = this.graph.inputRef;
@@ -298,6 +304,7 @@ export class Explainer {
         }
         if (methods.has('cam') || methods.has('gradcam')) {
           yield { stage: 'class-maps', maps, skipped, ...lap() };
+          resumed();
           checkAbort();
         }
       }
@@ -325,6 +332,7 @@ export class Explainer {
         }
         if (methods.has('vanilla') || methods.has('guided')) {
           yield { stage: 'gradient-maps', maps, skipped: {}, ...lap() };
+          resumed();
           checkAbort();
         }
       }
@@ -335,8 +343,10 @@ export class Explainer {
           const data = guidedGradCamMap(guided, gradCam);
           const map: SaliencyMap = { ...guided, method: 'guided-gradcam', data, layer: gradCam.layer, ms: performance.now() - s };
           yield { stage: 'guided-gradcam', maps: { 'guided-gradcam': map }, skipped: {}, ...lap() };
+          resumed();
         } else {
           yield { stage: 'guided-gradcam', maps: {}, skipped: { 'guided-gradcam': this.noTargetReason ?? 'no target layer' }, ...lap() };
+          resumed();
         }
       }
     } finally {
