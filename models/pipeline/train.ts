@@ -4,7 +4,9 @@
  * CNN trained on the wasm backend, seeded end to end — then ships it into
  * models/fashion-scenes/ (ship.ts: every quantisation level measured, the default level
  * and the passing ones written, card.json) with training.json and the sample scenes.
- * Options: --steps N --batch N --seed N --out DIR --no-samples.
+ * Training is data-parallel over --replicas worker threads (config: 2, one per core here),
+ * each a wasm backend with one thread; the result depends on the replica count.
+ * Options: --steps N --batch N --replicas N --seed N --out DIR --no-samples.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import * as os from 'os';
@@ -13,52 +15,32 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../src/backend';
 import { suppressTfjsNodeBanner } from '../../src/cli/quiet-tfjs';
 import { buildModel, DEFAULT_ARCH, gridSize, TARGET_LAYER } from './model';
-import { patchForFastTraining, registerFastPointwiseInputGrad } from './fast-train';
-import { testSingleScene, toBatch, trainScene, TRAIN_COUNT, valScene } from './datasets';
+import { testSingleScene, TRAIN_COUNT } from './datasets';
+import { difficulty, learningRate } from './schedule';
+import { ParallelTrainer } from './train-parallel';
 import { INPUT_RANGE, LABELS, MODEL_DIR, MODEL_ID, SCENE_SIZE, TEST_SEED, TRAIN_COMMAND, TRAIN_SEED, TRAINING } from './config';
 import { saveLayersModel, saveMetadata } from './save';
 import { exportSamples } from './samples';
 import { accuracy, formatDuration, loadSplitsOrExit, parseArgs } from './util';
 import { ship, trainingSummary } from './ship';
 
-function learningRate(step: number, steps: number): number {
-  const { peakLearningRate: peak, warmupSteps: warm, finalLearningRate: low } = TRAINING;
-  if (step < warm) return (peak * (step + 1)) / warm;
-  const t = (step - warm) / Math.max(1, steps - warm);
-  return low + 0.5 * (peak - low) * (1 + Math.cos(Math.PI * t));
-}
-
-/** Curriculum: easy scenes first, the full distribution from `curriculumFraction` of the run on. */
-function difficulty(step: number, steps: number): number {
-  return Math.min(1, step / Math.max(1, TRAINING.curriculumFraction * steps));
-}
-
-function targets(labels: number[], smoothing: number): tf.Tensor2D {
-  const off = smoothing / LABELS.length;
-  const y = new Float32Array(labels.length * LABELS.length).fill(off);
-  labels.forEach((l, i) => { y[i * LABELS.length + l] = 1 - smoothing + off; });
-  return tf.tensor2d(y, [labels.length, LABELS.length]);
-}
-
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const steps = args.int('steps', TRAINING.steps);
   const batch = args.int('batch', TRAINING.batch);
   const seed = args.int('seed', TRAIN_SEED);
+  const replicas = args.int('replicas', TRAINING.replicas);
   const outDir = path.resolve(args.str('out', MODEL_DIR));
 
-  const { train, test } = loadSplitsOrExit('train', 'test');
+  const { test } = loadSplitsOrExit('train', 'test');
 
   suppressTfjsNodeBanner();
   await useBackend('wasm');
-  registerFastPointwiseInputGrad();
   const arch = DEFAULT_ARCH;
   const model = buildModel(arch, seed);
-  const restore = patchForFastTraining(model);
-  const optimizer = tf.train.adam(TRAINING.peakLearningRate);
-  model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   console.log(`whycam: training '${MODEL_ID}' — ${model.countParams()} parameters, input ${arch.inputSize}x${arch.inputSize}x3 (${INPUT_RANGE}), target grid ${gridSize(arch)}x${gridSize(arch)}`);
-  console.log(`  ${steps} steps x ${batch} scenes = ${steps * batch} scenes (${((steps * batch) / TRAIN_COUNT).toFixed(2)} epochs of ${TRAIN_COUNT} garments), seed ${seed}, wasm backend`);
+  console.log(`  ${steps} steps x ${batch} scenes = ${steps * batch} scenes (${((steps * batch) / TRAIN_COUNT).toFixed(2)} epochs of ${TRAIN_COUNT} garments), seed ${seed}, wasm backend, ${replicas} replica(s) of ${batch / replicas} scenes a step`);
+  const trainer = await ParallelTrainer.start({ seed, steps, batch, replicas });
 
   const tty = process.stdout.isTTY;
   // The machine is shared: the load beside the run explains its wall time.
@@ -67,15 +49,7 @@ async function main(): Promise<void> {
   let emaLoss = NaN, emaAcc = NaN;
   const log: Array<{ step: number; loss: number; acc: number; valAccuracy?: number; seconds: number }> = [];
   for (let step = 0; step < steps; step++) {
-    const scenes = [];
-    for (let b = 0; b < batch; b++) scenes.push(trainScene(train, seed, step * batch + b, SCENE_SIZE, difficulty(step, steps)));
-    const x = tf.tensor4d(toBatch(scenes), [batch, SCENE_SIZE, SCENE_SIZE, 3]);
-    const y = targets(scenes.map((s) => s.objects[0].label), TRAINING.labelSmoothing);
-    // Adam reads its learning rate at every update; the schedule sets it before each step.
-    (optimizer as unknown as { learningRate: number }).learningRate = learningRate(step, steps);
-    const [loss, acc] = (await model.trainOnBatch(x, y)) as number[];
-    x.dispose();
-    y.dispose();
+    const { loss, accuracy: acc } = await trainer.step(step);
     emaLoss = Number.isNaN(emaLoss) ? loss : 0.98 * emaLoss + 0.02 * loss;
     emaAcc = Number.isNaN(emaAcc) ? acc : 0.98 * emaAcc + 0.02 * acc;
     const elapsed = (performance.now() - t0) / 1000;
@@ -85,7 +59,7 @@ async function main(): Promise<void> {
     else if ((step + 1) % 25 === 0 || step === 0) console.log(line);
     const entry: (typeof log)[number] = { step: step + 1, loss: emaLoss, acc: emaAcc, seconds: elapsed };
     if ((step + 1) % TRAINING.validateEvery === 0 || step === steps - 1) {
-      const v = await accuracy(model, (j) => valScene(train, seed, j, SCENE_SIZE), TRAINING.validationScenes);
+      const v = await trainer.validate(TRAINING.validationScenes);
       entry.valAccuracy = v;
       if (tty) process.stdout.write('\n');
       console.log(`  validation (${TRAINING.validationScenes} scenes of held-out train garments): ${(v * 100).toFixed(1)}%`);
@@ -94,7 +68,13 @@ async function main(): Promise<void> {
     if ((step + 1) % 100 === 0) loadAverages.push(os.loadavg()[0]);
   }
   const trainSeconds = (performance.now() - t0) / 1000;
-  restore();
+  const trained = await trainer.weights();
+  await trainer.close();
+  model.setWeights(trained.map((w, i) => {
+    const mine = model.weights[i];
+    if (mine.originalName !== w.name) throw new Error(`weight ${i}: '${w.name}' from the replicas, '${mine.originalName}' here`);
+    return tf.tensor(w.data, w.shape);
+  }));
   if (tty) process.stdout.write('\n');
 
   const testN = 2000;
@@ -116,9 +96,9 @@ async function main(): Promise<void> {
     command: TRAIN_COMMAND,
     data: 'Debian dataset-fashion-mnist: /usr/share/datasets/fashion-mnist (train images 0..54999 train, 55000..59999 validation; test split for the test scenes)',
     seed, steps, batch, scenes: steps * batch, epochs: (steps * batch) / TRAIN_COUNT,
-    optimizer: { name: 'adam', ...TRAINING },
+    optimizer: { name: 'adam', ...TRAINING, steps, batch, replicas },
     architecture: arch,
-    backend: 'wasm (1 thread)',
+    backend: `wasm, ${replicas} worker thread(s) of 1 wasm thread (data-parallel, averaged gradients)`,
     trainSeconds: Math.round(trainSeconds),
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, meanLoadAverage: Number((loadAverages.reduce((a, b) => a + b, 0) / loadAverages.length).toFixed(2)) },
     testSingleSceneAccuracy: { scenes: testN, seed: TEST_SEED, accuracy: testAcc },
