@@ -35,6 +35,7 @@ export type ReplicaReply =
 const REPLICA = path.join(__dirname, 'train-replica.ts');
 
 class Replica {
+  private readonly worker: Worker;
   private waiting: Array<{ resolve: (r: ReplicaReply) => void; reject: (e: Error) => void }> = [];
   private failure: Error | null = null;
   readonly ready: Promise<ReplicaReply>;
@@ -51,8 +52,6 @@ class Replica {
     worker.on('exit', (code) => this.fail(new Error(`training replica ${setup.rank} exited (${code})`), this.waiting.shift()));
     this.ready = this.next();
   }
-
-  private readonly worker: Worker;
 
   private fail(e: Error, w?: { reject: (e: Error) => void }): void {
     this.failure ??= e;
