@@ -86,3 +86,8 @@ test('replicas stay identical and a rerun gives the same weights', async () => {
   expect(moved).toBeGreaterThan(0.3 * budget);
   expect(moved).toBeLessThanOrEqual(1.01 * budget);
 });
+
+test('a batch that does not split evenly over the replicas is refused before any worker starts', async () => {
+  await expect(ParallelTrainer.start({ seed: SEED, steps: STEPS, batch: 5, replicas: 2 })).rejects.toThrow('must split evenly over 2 replica(s)');
+  await expect(ParallelTrainer.start({ seed: SEED, steps: STEPS, batch: 4, replicas: 0 })).rejects.toThrow('replica');
+});
