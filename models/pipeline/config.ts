@@ -18,10 +18,10 @@ export const TEST_SEED = 2024;
 
 export const TRAINING = {
   /**
-   * Sized from measured throughput: two replicas of 16 scenes each run at about 140 scenes/s
-   * on this 2-core machine when it is quiet (one wasm thread: 62-75 scenes/s), so about
-   * 46 minutes, inside the hour the issue allows. 16 scenes a replica keeps the batch-norm
-   * statistics of the earlier single-thread runs (batch 16).
+   * Sized from measured throughput: two replicas of 16 scenes each ran at 118-121 scenes/s
+   * over whole runs on this quiet 2-core machine (one wasm thread: 62-75 scenes/s), so
+   * 53-54 minutes plus ~2 for the ship step, inside the hour the issue allows. 16 scenes a
+   * replica keeps the batch-norm statistics of the earlier single-thread runs (batch 16).
    */
   steps: 12000,
   batch: 32,

@@ -82,7 +82,7 @@ class Replica {
   }
 }
 
-function expect<T extends ReplicaReply['type']>(r: ReplicaReply, type: T): Extract<ReplicaReply, { type: T }> {
+function replyOf<T extends ReplicaReply['type']>(r: ReplicaReply, type: T): Extract<ReplicaReply, { type: T }> {
   if (r.type !== type) throw new Error(`training replica answered '${r.type}', expected '${type}'`);
   return r as Extract<ReplicaReply, { type: T }>;
 }
@@ -96,7 +96,7 @@ export class ParallelTrainer {
     const replicas = Array.from({ length: n }, (_, rank) => new Replica({ ...options, rank }));
     try {
       const ready = await Promise.all(replicas.map((r) => r.ready));
-      return new ParallelTrainer(replicas, expect(ready[0], 'ready').parameters, batch);
+      return new ParallelTrainer(replicas, replyOf(ready[0], 'ready').parameters, batch);
     } catch (e) {
       await Promise.all(replicas.map((r) => r.close()));
       throw e;
@@ -105,7 +105,7 @@ export class ParallelTrainer {
 
   /** The gradient of batch `step`'s mean loss (mean of the shards' gradients, summed in rank order), without applying it. */
   async gradient(step: number): Promise<{ loss: number; accuracy: number; flat: Float32Array }> {
-    const parts = (await Promise.all(this.replicas.map((r) => r.ask({ type: 'gradient', step })))).map((r) => expect(r, 'gradient'));
+    const parts = (await Promise.all(this.replicas.map((r) => r.ask({ type: 'gradient', step })))).map((r) => replyOf(r, 'gradient'));
     const flat = new Float32Array(this.parameters);
     for (const p of parts) for (let i = 0; i < flat.length; i++) flat[i] += p.flat[i];
     const k = 1 / parts.length;
@@ -126,7 +126,7 @@ export class ParallelTrainer {
 
   /** Validation accuracy of replica 0 (its batch-norm moving statistics). */
   async validate(scenes: number): Promise<number> {
-    return expect(await this.replicas[0].ask({ type: 'validate', scenes }), 'validate').accuracy;
+    return replyOf(await this.replicas[0].ask({ type: 'validate', scenes }), 'validate').accuracy;
   }
 
   /**
@@ -135,7 +135,7 @@ export class ParallelTrainer {
    * replica tracked on its own shards, are averaged.
    */
   async weights(): Promise<NamedWeight[]> {
-    const all = (await Promise.all(this.replicas.map((r) => r.ask({ type: 'weights' })))).map((r) => expect(r, 'weights').weights);
+    const all = (await Promise.all(this.replicas.map((r) => r.ask({ type: 'weights' })))).map((r) => replyOf(r, 'weights').weights);
     return all[0].map((w, i) => {
       const moving = /moving_(mean|variance)$/.test(w.name);
       const data = new Float32Array(w.data.length);

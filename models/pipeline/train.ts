@@ -32,6 +32,7 @@ async function main(): Promise<void> {
   const replicas = args.int('replicas', TRAINING.replicas);
   const outDir = path.resolve(args.str('out', MODEL_DIR));
 
+  // The replicas read the train split themselves; loading it here too gives the install hint before they start.
   const { test } = loadSplitsOrExit('train', 'test');
 
   suppressTfjsNodeBanner();
@@ -70,11 +71,13 @@ async function main(): Promise<void> {
   const trainSeconds = (performance.now() - t0) / 1000;
   const trained = await trainer.weights();
   await trainer.close();
-  model.setWeights(trained.map((w, i) => {
+  const values = trained.map((w, i) => {
     const mine = model.weights[i];
     if (mine.originalName !== w.name) throw new Error(`weight ${i}: '${w.name}' from the replicas, '${mine.originalName}' here`);
     return tf.tensor(w.data, w.shape);
-  }));
+  });
+  model.setWeights(values);
+  tf.dispose(values);
   if (tty) process.stdout.write('\n');
 
   const testN = 2000;

@@ -8,9 +8,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { CamHead } from '../model/inspect';
 
 /**
- * The dense kernel's values, read once per model: a class's weights are a strided column of
- * W [K, classes], and tfjs-backend-wasm's strided Slice of it took 4-18 ms a request in Chromium
- * (npm run bench:profile); picking the column in JS takes microseconds.
+ * The dense kernel's values, read once per model, and a class's column of W [K, classes] picked
+ * in JS. tfjs-backend-wasm's Slice copies its whole input out of the heap before picking (readSync),
+ * so any slice of W, column or row, costs a copy of W: 4-18 ms a request in Chromium
+ * (npm run bench:profile), 0.6-16 ms in Node for a row of a 1000x1280 W^T; this path, 0.05 ms.
  */
 // Keyed by the tensor's data id, which a Variable.assign replaces: new weights are read again.
 const kernelValues = new WeakMap<object, Float32Array>();
