@@ -194,7 +194,8 @@ describe('Conv2DBackpropFilter: wasm vs tfjs-backend-cpu', () => {
 });
 
 describe('depthwise backprop kernels: wasm vs tfjs-backend-cpu', () => {
-  const geoms = [[1, 7, 8, 3], [2, 8, 7, 2]];
+  // 11 channels: the filter gradient's loop takes eight channels at a time, then one.
+  const geoms = [[1, 7, 8, 3], [2, 8, 7, 2], [2, 6, 5, 11]];
   const grid = function* (): Generator<{ xShape: number[]; filterShape: number[]; strides: number | [number, number]; pad: Pad }> {
     for (const [n, h, w, c] of geoms) {
       for (const m of [1, 2, 3]) {

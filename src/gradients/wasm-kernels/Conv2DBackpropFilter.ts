@@ -23,6 +23,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { disposeAll, explicitPad, runWasmKernel, view } from './util';
+import { transposeWasm } from './transpose';
 
 export function conv2DBackpropFilter(args: {
   inputs: { x: TensorInfo; dy: TensorInfo };
@@ -59,12 +60,12 @@ export function conv2DBackpropFilter(args: {
       // [N, H, W, 1] and [N, 1, H, W] share one memory layout.
       xT = view(x, [1, h, w, n]);
       if (n > 1) {
-        xT = runWasmKernel('Transpose', backend, { x: view(x, [n, h, w]) }, { perm: [1, 2, 0] });
+        xT = transposeWasm(backend, view(x, [n, h, w]), [1, 2, 0]);
         temps.push(xT);
         xT = view(xT, [1, h, w, n]);
       }
     } else {
-      xT = runWasmKernel('Transpose', backend, { x }, { perm: channelsLast ? [3, 1, 2, 0] : [1, 2, 3, 0] });
+      xT = transposeWasm(backend, x, channelsLast ? [3, 1, 2, 0] : [1, 2, 3, 0]);
       temps.push(xT);
     }
 
@@ -73,7 +74,7 @@ export function conv2DBackpropFilter(args: {
     if (n === 1 && (channelsLast || co === 1)) {
       dyT = view(dy, [ho, wo, 1, co]);
     } else {
-      dyT = runWasmKernel('Transpose', backend, { x: dy }, { perm: channelsLast ? [1, 2, 0, 3] : [2, 3, 0, 1] });
+      dyT = transposeWasm(backend, dy, channelsLast ? [1, 2, 0, 3] : [2, 3, 0, 1]);
       temps.push(dyT);
     }
 
@@ -95,7 +96,7 @@ export function conv2DBackpropFilter(args: {
 
     // [Ci, fh, fw, Co] -> [fh, fw, Ci, Co]
     if (ci === 1) return view(temps.pop() as TensorInfo, [fh, fw, 1, co]);
-    return runWasmKernel('Transpose', backend, { x: dW }, { perm: [1, 2, 0, 3] });
+    return transposeWasm(backend, dW, [1, 2, 0, 3]);
   } finally {
     disposeAll(backend, temps);
   }
@@ -112,7 +113,7 @@ function pointwiseFilterGrad(
   // The wasm BatchMatMul only takes the XNNPACK path without transposes, so
   // transpose x explicitly. XNNPACK caches the packed operator on dy's data id
   // (freed with dy), which is only read here as [pixels, Co].
-  const xT = ci === 1 ? null : runWasmKernel('Transpose', backend, { x: view(x, [pixels, ci]) }, { perm: [1, 0] });
+  const xT = ci === 1 ? null : transposeWasm(backend, view(x, [pixels, ci]), [1, 0]);
   try {
     const dW = runWasmKernel('BatchMatMul', backend,
       { a: view(xT ?? x, [1, ci, pixels]), b: view(dy, [1, pixels, co]) }, { transposeA: false, transposeB: false });

@@ -12,6 +12,7 @@
  *     -> [1, fh, fw, N*C*M], then summed over N.
  * Forward stride and dilation swap roles. With N == 1 no data is copied before the
  * convolution. Dilations are honoured exactly (tfjs-backend-cpu ignores them).
+ * Channel multiplier 1 takes a direct loop instead (filterGradMultiplier1).
  */
 import {
   backend_util,
@@ -23,6 +24,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { disposeAll, explicitPad, runWasmKernel, view } from './util';
+import { transposeWasm } from './transpose';
 
 export function depthwiseConv2dNativeBackpropFilter(args: {
   inputs: { x: TensorInfo; dy: TensorInfo };
@@ -47,15 +49,23 @@ export function depthwiseConv2dNativeBackpropFilter(args: {
     throw new Error(`DepthwiseConv2dNativeBackpropFilter (wasm): dy has shape [${dy.shape}], expected [${[n, ho, wo, k]}].`);
   }
 
+  if (m === 1) {
+    const out = backend.makeOutput([fh, fw, c, 1], 'float32');
+    // Views only after the allocation (it may grow the heap and detach older views).
+    filterGradMultiplier1(backend.typedArrayFromHeap(x) as Float32Array, backend.typedArrayFromHeap(dy) as Float32Array,
+      info, backend.typedArrayFromHeap(out) as Float32Array);
+    return out;
+  }
+
   const temps: TensorInfo[] = [];
   try {
     let xT = view(x, [1, h, w, c]);
     let dyT = view(dy, [ho, wo, c, m]);
     if (n > 1) {
-      xT = runWasmKernel('Transpose', backend, { x }, { perm: [1, 2, 0, 3] });
+      xT = transposeWasm(backend, x, [1, 2, 0, 3]);
       temps.push(xT);
       xT = view(xT, [1, h, w, n * c]);
-      dyT = runWasmKernel('Transpose', backend, { x: dy }, { perm: [1, 2, 0, 3] });
+      dyT = transposeWasm(backend, dy, [1, 2, 0, 3]);
       temps.push(dyT);
       dyT = view(dyT, [ho, wo, n * c, m]);
     }
@@ -83,6 +93,55 @@ export function depthwiseConv2dNativeBackpropFilter(args: {
     return view(summed, [fh, fw, c, m]);
   } finally {
     disposeAll(backend, temps);
+  }
+}
+
+/**
+ * Channel multiplier 1 (every MobileNet): for each tap, eight channels at a time with the
+ * sums in locals, over every output pixel that tap reaches. Measured on the default
+ * model's training shapes (batch 16): 1.4-1.9x faster than the XNNPACK route, whose
+ * depthwise call runs a kernel as large as the whole output grid (3x3 on 16x32x32x24:
+ * 3.9 vs 7.3 ms; 5x5 on 16x8x8x192: 4.7 vs 6.8 ms).
+ */
+function filterGradMultiplier1(x: Float32Array, dy: Float32Array, info: backend_util.Conv2DInfo, out: Float32Array): void {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: ho, outWidth: wo } = info;
+  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, filterHeight: fh, filterWidth: fw } = info;
+  const { top, left } = info.padInfo;
+  const xStep = sw * c;
+  for (let i = 0; i < fh; i++) {
+    // Output rows whose input row yo * sh + i * dh - top is inside the image.
+    const y0 = Math.max(0, Math.ceil((top - i * dh) / sh)), y1 = Math.min(ho - 1, Math.floor((h - 1 + top - i * dh) / sh));
+    for (let j = 0; j < fw; j++) {
+      const x0 = Math.max(0, Math.ceil((left - j * dw) / sw)), x1 = Math.min(wo - 1, Math.floor((w - 1 + left - j * dw) / sw));
+      const o = (i * fw + j) * c;
+      let k = 0;
+      for (; k + 8 <= c; k += 8) {
+        let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+        for (let b = 0; b < n; b++) {
+          for (let yo = y0; yo <= y1; yo++) {
+            let xi = ((b * h + yo * sh + i * dh - top) * w + x0 * sw + j * dw - left) * c + k;
+            let di = ((b * ho + yo) * wo + x0) * c + k;
+            for (let xo = x0; xo <= x1; xo++, xi += xStep, di += c) {
+              a0 += x[xi] * dy[di]; a1 += x[xi + 1] * dy[di + 1]; a2 += x[xi + 2] * dy[di + 2]; a3 += x[xi + 3] * dy[di + 3];
+              a4 += x[xi + 4] * dy[di + 4]; a5 += x[xi + 5] * dy[di + 5]; a6 += x[xi + 6] * dy[di + 6]; a7 += x[xi + 7] * dy[di + 7];
+            }
+          }
+        }
+        out[o + k] = a0; out[o + k + 1] = a1; out[o + k + 2] = a2; out[o + k + 3] = a3;
+        out[o + k + 4] = a4; out[o + k + 5] = a5; out[o + k + 6] = a6; out[o + k + 7] = a7;
+      }
+      for (; k < c; k++) {
+        let a = 0;
+        for (let b = 0; b < n; b++) {
+          for (let yo = y0; yo <= y1; yo++) {
+            let xi = ((b * h + yo * sh + i * dh - top) * w + x0 * sw + j * dw - left) * c + k;
+            let di = ((b * ho + yo) * wo + x0) * c + k;
+            for (let xo = x0; xo <= x1; xo++, xi += xStep, di += c) a += x[xi] * dy[di];
+          }
+        }
+        out[o + k] = a;
+      }
+    }
   }
 }
 
