@@ -6,8 +6,9 @@
  * - BatchNormalization followed by ReLU6: tfjs differentiates the batch statistics op
  *   by op (tf.moments, then FusedBatchNorm, whose gradient tiles the scale to the full
  *   activation shape with the slow generic wasm Tile), about 30 full-size passes per
- *   layer. Here the pair runs as one tf.customGrad with the closed-form gradient
- *   (about 11 passes). Inference (training=false) still runs the stock layers.
+ *   layer. Here the pair runs as one tf.customGrad with the closed-form gradient on two
+ *   kernels of our own (5 passes, bn-relu6-kernels.ts). Inference (training=false) still
+ *   runs the stock layers.
  * - The stem Conv2D: tfjs's fused conv2d gradient always computes the input gradient
  *   too, and the stem's input is the image, which needs none.
  * - Conv2DBackpropInput for 1x1 stride-1 convs (the pointwise half of every block):
@@ -17,6 +18,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { runWasmKernel, view } from '../../src/gradients/wasm-kernels/util';
+import { transposeWasm } from '../../src/gradients/wasm-kernels/transpose';
+import { BN_RELU6_BACKWARD, BN_RELU6_FORWARD, hasBnRelu6Kernels } from './bn-relu6-kernels';
 
 type Kwargs = { training?: boolean; [k: string]: unknown };
 type CallFn = (inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs) => tf.Tensor | tf.Tensor[];
@@ -38,41 +41,26 @@ const one = (t: tf.Tensor | tf.Tensor[]) => (Array.isArray(t) ? t[0] : t);
 
 /**
  * relu6(batchnorm(x)) in training mode with batch statistics, and its gradient with
- * respect to x, gamma and beta:
- *   z = (x - mu) * s + beta, s = gamma / sqrt(var + eps), y = clip(z, 0, 6)
- *   g = dy * [0 < z < 6]
- *   dx = s * (g - mean(g) - (x - mu) * mean(g * (x - mu)) / (var + eps))
- *   dgamma = sum(g * (x - mu)) / sqrt(var + eps), dbeta = sum(g)
- * Returns y and the batch mean and variance (for the moving averages), which the caller
- * disposes.
+ * respect to x, gamma and beta, on the two kernels of bn-relu6-kernels.ts (the formulas
+ * are there). Returns y and the batch mean and variance (for the moving averages), which
+ * the caller disposes.
  */
 export function bnRelu6Train(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number, maxValue = 6) {
+  if (!hasBnRelu6Kernels()) throw new Error(`fast training: no ${BN_RELU6_FORWARD} kernel for the '${tf.getBackend()}' backend (wasm and cpu have one).`);
+  const attrs = { epsilon, maxValue };
   let stats: { mean: tf.Tensor1D; variance: tf.Tensor1D } | null = null;
-  const [n, h, w] = x.shape;
-  const m = n * h * w;
   const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [xx, gg, bb] = args as tf.Tensor[];
     const save = args[3] as tf.GradSaveFunc;
-    const mean = tf.mean(xx, [0, 1, 2]) as tf.Tensor1D;
-    const d = tf.sub(xx, mean);
-    const variance = tf.mean(tf.square(d), [0, 1, 2]) as tf.Tensor1D;
-    const rstd = tf.rsqrt(tf.add(variance, epsilon));
-    const scale = tf.mul(gg, rstd);
-    const y = tf.clipByValue(tf.add(tf.mul(d, scale), bb), 0, maxValue);
-    stats = { mean: tf.keep(mean), variance: tf.keep(variance) };
-    save([d, y, rstd, scale]);
+    const [y, mean, variance] = tf.engine().runKernel(BN_RELU6_FORWARD, { x: xx, gamma: gg, beta: bb }, attrs) as tf.Tensor[];
+    stats = { mean: tf.keep(mean) as tf.Tensor1D, variance: tf.keep(variance) as tf.Tensor1D };
+    save([xx, y, mean, variance, gg]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sd, sy, srstd, sscale] = saved;
-        // y*(maxValue - y) > 0 exactly where the clip passes the gradient.
-        const g = tf.mul(dy, tf.step(tf.mul(sy, tf.sub(maxValue, sy))));
-        const sumG = tf.sum(g, [0, 1, 2]);
-        const sumGD = tf.sum(tf.mul(g, sd), [0, 1, 2]);
-        const a = tf.div(tf.mul(sscale, sumG), m);
-        const c = tf.div(tf.mul(tf.mul(sscale, sumGD), tf.square(srstd)), m);
-        const dx = tf.sub(tf.sub(tf.mul(g, sscale), tf.mul(sd, c)), a);
-        return [dx, tf.mul(sumGD, srstd), sumG];
+        const [sx, sy, smean, svariance, sgamma] = saved;
+        return tf.engine().runKernel(BN_RELU6_BACKWARD,
+          { dy, x: sx, y: sy, mean: smean, variance: svariance, gamma: sgamma }, attrs) as tf.Tensor[];
       },
     };
   });
@@ -171,7 +159,7 @@ export function registerFastPointwiseInputGrad(): void {
     const backend = args.backend as BackendWasm;
     const pixels = dy.shape[0] * dy.shape[1] * dy.shape[2];
     // The wasm BatchMatMul takes XNNPACK's fast path only without transposes: transpose W (small) first.
-    const wT = runWasmKernel('Transpose', backend, { x: view(filter, [ci, co]) }, { perm: [1, 0] });
+    const wT = transposeWasm(backend, view(filter, [ci, co]), [1, 0]);
     try {
       const dx = runWasmKernel('BatchMatMul', backend, { a: view(dy, [1, pixels, co]), b: view(wT, [1, co, ci]) }, { transposeA: false, transposeB: false });
       return view(dx, attrs.inputShape);
