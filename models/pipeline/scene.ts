@@ -121,6 +121,19 @@ export function renderSprite(image: Uint8Array, scale: number, rot: number, flip
   return { n, alpha, shade, x0, y0, x1: x1 + 1, y1: y1 + 1 };
 }
 
+/** The scene's float working image, reused from scene to scene (composeScene is synchronous and keeps no reference). */
+let work = new Float32Array(0);
+function workBuffer(len: number): Float32Array {
+  if (work.length !== len) work = new Float32Array(len);
+  else work.fill(0);
+  return work;
+}
+
+function clearOf(objects: SceneObject[], box: Box, gap: number): boolean {
+  for (const ob of objects) if (boxesClash(ob.box, box, gap)) return false;
+  return true;
+}
+
 function boxesClash(a: Box, b: Box, gap: number): boolean {
   return a.x < b.x + b.width + gap && b.x < a.x + a.width + gap && a.y < b.y + b.height + gap && b.y < a.y + a.height + gap;
 }
@@ -158,7 +171,7 @@ function pickTint(rng: Rng, bgLuma: number, meanShade: number, minDiff: number, 
 export function composeScene(rng: Rng, garments: GarmentInput[], options: Partial<SceneOptions> = {}): Scene {
   const o: SceneOptions = { ...DEFAULT_SCENE_OPTIONS, ...options };
   const s = o.size;
-  const img = new Float32Array(s * s * 3);
+  const img = workBuffer(s * s * 3);
   const d = Math.min(1, Math.max(0, o.difficulty ?? 1));
   // Lens and sensor effects draw from their own stream, so a scene with and without a
   // garment differ only where the garment is (the tests rely on it).
@@ -190,7 +203,7 @@ export function composeScene(rng: Rng, garments: GarmentInput[], options: Partia
         for (let attempt = 0; attempt < 60; attempt++) {
           const bx = rng.int(0, s - bw), by = rng.int(0, s - bh);
           const box: Box = { x: bx, y: by, width: bw, height: bh };
-          if (objects.every((ob) => !boxesClash(ob.box, box, o.gap))) {
+          if (clearOf(objects, box, o.gap)) {
             placed = { sprite, ox: bx - sprite.x0, oy: by - sprite.y0, box, scale };
             break;
           }
@@ -222,9 +235,22 @@ export function composeScene(rng: Rng, garments: GarmentInput[], options: Partia
 
   vignette(img, s, d * finish.range(0, 0.35));
   grain(finish, img, s, d * finish.range(0, 0.02));
-  const rgb = new Uint8Array(s * s * 3);
-  for (let i = 0; i < rgb.length; i++) rgb[i] = Math.round(Math.min(1, Math.max(0, img[i])) * 255);
+  const rgb = toBytes(img);
   return { size: s, rgb, objects, info, ...(mask ? { mask } : {}) };
+}
+
+/**
+ * 0..1 floats -> bytes: Math.round(clamp(v, 0, 1) * 255). For a float32 v in (0, 1),
+ * v * 255 + 0.5 is exact in float64, so truncating it rounds half up as Math.round
+ * does (checked for every float32 in (0, 1)); NaN also gives 0 either way.
+ */
+function toBytes(img: Float32Array): Uint8Array {
+  const rgb = new Uint8Array(img.length);
+  for (let i = 0; i < rgb.length; i++) {
+    const v = img[i];
+    rgb[i] = v <= 0 ? 0 : v >= 1 ? 255 : (v * 255 + 0.5) | 0;
+  }
+  return rgb;
 }
 
 /** RGB bytes -> RGBA bytes (opaque), for encodePng. */
