@@ -18,12 +18,13 @@ export const TEST_SEED = 2024;
 
 export const TRAINING = {
   /**
-   * Sized from measured throughput: two replicas of 16 scenes each ran at 118-121 scenes/s
-   * over whole runs on this quiet 2-core machine (one wasm thread: 62-75 scenes/s), so
-   * 53-54 minutes plus ~2 for the ship step, inside the hour the issue allows. 16 scenes a
-   * replica keeps the batch-norm statistics of the earlier single-thread runs (batch 16).
+   * Sized from measured throughput: two replicas of 16 scenes each ran at 157-180 scenes/s
+   * on this quiet 2-core machine with the training kernels of bn-relu6-kernels.ts and the
+   * faster scene composer (118-121 before them), so about 51 minutes plus ~3 for the test
+   * scenes, the ship step and the samples, inside the hour the issue allows. 16 scenes a
+   * replica keeps the batch-norm statistics of the earlier runs.
    */
-  steps: 12000,
+  steps: 16000,
   batch: 32,
   /**
    * Data-parallel replicas (worker threads, one wasm thread each), fixed rather than taken
