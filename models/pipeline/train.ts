@@ -23,6 +23,7 @@ import { saveLayersModel, saveMetadata } from './save';
 import { exportSamples } from './samples';
 import { accuracy, formatDuration, loadSplitsOrExit, parseArgs } from './util';
 import { ship, trainingSummary } from './ship';
+import { PRECISE_BN, preciseBatchNormOnTrainingScenes } from './precise-bn';
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
@@ -32,8 +33,8 @@ async function main(): Promise<void> {
   const replicas = args.int('replicas', TRAINING.replicas);
   const outDir = path.resolve(args.str('out', MODEL_DIR));
 
-  // The replicas read the train split themselves; loading it here too gives the install hint before they start.
-  const { test } = loadSplitsOrExit('train', 'test');
+  // The replicas read the train split themselves; it is loaded here too for the install hint before they start, and for precise BN.
+  const { train, test } = loadSplitsOrExit('train', 'test');
 
   suppressTfjsNodeBanner();
   await useBackend('wasm');
@@ -79,6 +80,9 @@ async function main(): Promise<void> {
   model.setWeights(values);
   tf.dispose(values);
   if (tty) process.stdout.write('\n');
+  const preciseFrom = steps * batch;
+  preciseBatchNormOnTrainingScenes(model, train, seed, preciseFrom);
+  console.log(`batch-norm statistics averaged over ${PRECISE_BN.batches} x ${PRECISE_BN.batch} training scenes (precise BN)`);
 
   const testN = 2000;
   const testAcc = await accuracy(model, (j) => testSingleScene(test, TEST_SEED, j, SCENE_SIZE), testN);
@@ -100,6 +104,7 @@ async function main(): Promise<void> {
     data: 'Debian dataset-fashion-mnist: /usr/share/datasets/fashion-mnist (train images 0..54999 train, 55000..59999 validation; test split for the test scenes)',
     seed, steps, batch, scenes: steps * batch, epochs: (steps * batch) / TRAIN_COUNT,
     optimizer: { name: 'adam', ...TRAINING, steps, batch, replicas },
+    preciseBatchNorm: { ...PRECISE_BN, firstScene: preciseFrom },
     architecture: arch,
     backend: `wasm, ${replicas} worker thread(s) of 1 wasm thread (data-parallel, averaged gradients)`,
     trainSeconds: Math.round(trainSeconds),
