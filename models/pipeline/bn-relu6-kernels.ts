@@ -10,13 +10,11 @@
  *
  * Composed from tfjs ops this is ~25 passes a layer, and every per-channel Sum/Mean over
  * axes [0, 1, 2] on wasm first transposes the whole activation (measured: 32 of ~200 ms
- * of a training step, the elementwise ops another ~25). The channel is the innermost
- * axis, so a sum is a running row of accumulators; they are float64, so the statistics
- * are at least as exact as tfjs's float32 reductions.
+ * of a training step, the elementwise ops another ~25). The sums are float64, so the
+ * statistics are at least as exact as tfjs's float32 reductions.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { registerJsKernelOutputs } from '../../src/gradients/kernels/js-kernel';
 
 export const BN_RELU6_FORWARD = 'WhycamBnRelu6TrainForward';
 export const BN_RELU6_BACKWARD = 'WhycamBnRelu6TrainBackward';
@@ -46,7 +44,7 @@ const clip = (v: number, max: number) => {
 const passes = (y: number, max: number) => +(y > 0) & +(y < max);
 
 /** Per-channel mean and biased variance (two passes: the centred sum of squares does not cancel), then y. */
-export function forward(x: Float32Array, gamma: Float32Array, beta: Float32Array, c: number, a: BnRelu6Attrs,
+function forward(x: Float32Array, gamma: Float32Array, beta: Float32Array, c: number, a: BnRelu6Attrs,
   y: Float32Array, meanOut: Float32Array, varOut: Float32Array): void {
   const n = x.length, m = n / c, max = a.maxValue, eps = a.epsilon;
   let k = 0;
@@ -86,7 +84,7 @@ export function forward(x: Float32Array, gamma: Float32Array, beta: Float32Array
 }
 
 /** Per channel: the sums of g and g * (x - mu), then dx = s * (g - mean(g) - (x - mu) * sum(g * (x - mu)) / (m (var + eps))). */
-export function backward(dy: Float32Array, x: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array,
+function backward(dy: Float32Array, x: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array,
   gamma: Float32Array, c: number, a: BnRelu6Attrs, dx: Float32Array, dGamma: Float32Array, dBeta: Float32Array): void {
   const n = x.length, m = n / c, max = a.maxValue, eps = a.epsilon;
   // Per channel of a group: rstd, scale s, mean(g), and the coefficient of (x - mu).
@@ -126,44 +124,20 @@ export function backward(dy: Float32Array, x: Float32Array, y: Float32Array, mea
   }
 }
 
-interface CpuLike {
-  data: { get(id: object): { values: Float32Array } };
-  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
-}
+const channels = (shapes: Record<string, number[]>) => shapes.x[shapes.x.length - 1];
 
-/**
- * Adapts a multi-output loop to both backends: allocate the outputs, then take every
- * view (a wasm allocation may grow the heap and detach older views).
- */
-function register(name: string, inputNames: string[], outputShapes: (ins: TensorInfo[]) => number[][],
-  run: (ins: Float32Array[], outs: Float32Array[], c: number, attrs: BnRelu6Attrs) => void): void {
-  const wasm: KernelFunc = ({ inputs, backend, attrs }) => {
-    const b = backend as BackendWasm;
-    const ins = inputNames.map((k) => (inputs as Record<string, TensorInfo>)[k]);
-    const outs = outputShapes(ins).map((s) => b.makeOutput(s, 'float32'));
-    run(ins.map((t) => b.typedArrayFromHeap(t) as Float32Array), outs.map((t) => b.typedArrayFromHeap(t) as Float32Array),
-      ins[0].shape[ins[0].shape.length - 1], attrs as unknown as BnRelu6Attrs);
-    return outs;
-  };
-  const cpu: KernelFunc = ({ inputs, backend, attrs }) => {
-    const b = backend as unknown as CpuLike;
-    const ins = inputNames.map((k) => (inputs as Record<string, TensorInfo>)[k]);
-    const shapes = outputShapes(ins);
-    const outs = shapes.map((s) => new Float32Array(tf.util.sizeFromShape(s)));
-    run(ins.map((t) => b.data.get(t.dataId).values), outs, ins[0].shape[ins[0].shape.length - 1], attrs as unknown as BnRelu6Attrs);
-    return outs.map((v, i) => b.makeTensorInfo(shapes[i], 'float32', v));
-  };
-  for (const [backendName, kernelFunc] of [['wasm', wasm], ['cpu', cpu]] as const) {
-    if (!tf.getKernel(name, backendName)) tf.registerKernel({ kernelName: name, backendName, kernelFunc });
-  }
-}
+registerJsKernelOutputs<BnRelu6Attrs>({
+  name: BN_RELU6_FORWARD,
+  outputShapes: ({ x, gamma }) => [x.shape, gamma.shape, gamma.shape],
+  run: ({ x, gamma, beta }, shapes, a, [y, mean, variance]) => forward(x, gamma, beta, channels(shapes), a, y, mean, variance),
+});
 
-register(BN_RELU6_FORWARD, ['x', 'gamma', 'beta'], (ins) => [ins[0].shape, [ins[1].shape[0]], [ins[1].shape[0]]],
-  ([x, gamma, beta], [y, mean, variance], c, a) => forward(x, gamma, beta, c, a, y, mean, variance));
-
-register(BN_RELU6_BACKWARD, ['dy', 'x', 'y', 'mean', 'variance', 'gamma'],
-  (ins) => [ins[0].shape, [ins[5].shape[0]], [ins[5].shape[0]]],
-  ([dy, x, y, mean, variance, gamma], [dx, dGamma, dBeta], c, a) => backward(dy, x, y, mean, variance, gamma, c, a, dx, dGamma, dBeta));
+registerJsKernelOutputs<BnRelu6Attrs>({
+  name: BN_RELU6_BACKWARD,
+  outputShapes: ({ dy, gamma }) => [dy.shape, gamma.shape, gamma.shape],
+  run: ({ dy, x, y, mean, variance, gamma }, shapes, a, [dx, dGamma, dBeta]) =>
+    backward(dy, x, y, mean, variance, gamma, channels(shapes), a, dx, dGamma, dBeta),
+});
 
 /** Whether the active backend has both kernels. */
 export function hasBnRelu6Kernels(): boolean {

@@ -14,6 +14,13 @@ export interface JsKernel<A> {
   run(inputs: Record<string, Float32Array>, shapes: Record<string, number[]>, attrs: A, out: Float32Array): void;
 }
 
+/** A kernel with several float32 outputs (e.g. a value and its statistics). */
+export interface JsKernelOutputs<A> {
+  name: string;
+  outputShapes(inputs: Record<string, TensorInfo>, attrs: A): number[][];
+  run(inputs: Record<string, Float32Array>, shapes: Record<string, number[]>, attrs: A, outs: Float32Array[]): void;
+}
+
 interface CpuLike {
   data: { get(id: object): { values: Float32Array } };
   makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
@@ -22,28 +29,41 @@ interface CpuLike {
 const shapesOf = (inputs: Record<string, TensorInfo>) =>
   Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.shape]));
 
-export function registerJsKernel<A>(k: JsKernel<A>): void {
+function register<A>(k: JsKernelOutputs<A>, single: boolean): void {
+  const result = (outs: TensorInfo[]) => (single ? outs[0] : outs);
   const wasm: KernelFunc = ({ inputs, backend, attrs }) => {
     const b = backend as BackendWasm;
     const ins = inputs as Record<string, TensorInfo>;
-    const out = b.makeOutput(k.outputShape(ins, attrs as unknown as A), 'float32');
-    // Heap views only after the allocation above (it may grow the heap and detach older views).
+    const outs = k.outputShapes(ins, attrs as unknown as A).map((shape) => b.makeOutput(shape, 'float32'));
+    // Heap views only after the allocations above (they may grow the heap and detach older views).
     const views = Object.fromEntries(Object.entries(ins).map(([name, t]) => [name, b.typedArrayFromHeap(t) as Float32Array]));
-    k.run(views, shapesOf(ins), attrs as unknown as A, b.typedArrayFromHeap(out) as Float32Array);
-    return out;
+    k.run(views, shapesOf(ins), attrs as unknown as A, outs.map((t) => b.typedArrayFromHeap(t) as Float32Array));
+    return result(outs);
   };
   const cpu: KernelFunc = ({ inputs, backend, attrs }) => {
     const b = backend as unknown as CpuLike;
     const ins = inputs as Record<string, TensorInfo>;
-    const shape = k.outputShape(ins, attrs as unknown as A);
-    const out = new Float32Array(tf.util.sizeFromShape(shape));
+    const shapes = k.outputShapes(ins, attrs as unknown as A);
+    const outs = shapes.map((shape) => new Float32Array(tf.util.sizeFromShape(shape)));
     const views = Object.fromEntries(Object.entries(ins).map(([name, t]) => [name, b.data.get(t.dataId).values]));
-    k.run(views, shapesOf(ins), attrs as unknown as A, out);
-    return b.makeTensorInfo(shape, 'float32', out);
+    k.run(views, shapesOf(ins), attrs as unknown as A, outs);
+    return result(outs.map((values, i) => b.makeTensorInfo(shapes[i], 'float32', values)));
   };
   for (const [backendName, kernelFunc] of [['wasm', wasm], ['cpu', cpu]] as const) {
     if (!tf.getKernel(k.name, backendName)) tf.registerKernel({ kernelName: k.name, backendName, kernelFunc });
   }
+}
+
+export function registerJsKernel<A>(k: JsKernel<A>): void {
+  register<A>({
+    name: k.name,
+    outputShapes: (inputs, attrs) => [k.outputShape(inputs, attrs)],
+    run: (inputs, shapes, attrs, outs) => k.run(inputs, shapes, attrs, outs[0]),
+  }, true);
+}
+
+export function registerJsKernelOutputs<A>(k: JsKernelOutputs<A>): void {
+  register(k, false);
 }
 
 /** Runs a registered JS kernel when the active backend has it and every input is float32. */
