@@ -1,7 +1,8 @@
 /**
  * One replica of data-parallel training, run in a worker thread (train-parallel.ts starts
  * it). Every replica builds the same model from the seed, computes the gradient of its
- * shard of each batch, and applies the averaged gradient it is sent back with its own Adam:
+ * shard of each batch, and applies the averaged gradient it is sent back with its own Adam
+ * (flat-adam.ts, tf.train.adam's float32 arithmetic in one loop):
  * the same float operations on the same numbers, so the replicas stay bit-identical
  * (the coordinator checks). Batch-norm statistics are per shard (ghost batches).
  */
@@ -16,6 +17,7 @@ import { loadFashionMnist } from './idx';
 import { buildModel, DEFAULT_ARCH } from './model';
 import { difficulty, learningRate } from './schedule';
 import { accuracy } from './util';
+import { FlatAdam } from './flat-adam';
 import type { ReplicaReply, ReplicaRequest, ReplicaSetup } from './train-parallel';
 
 const setup = workerData as ReplicaSetup;
@@ -35,8 +37,8 @@ async function main(): Promise<void> {
   registerFastPointwiseInputGrad();
   const model = buildModel(DEFAULT_ARCH, setup.seed);
   patchForFastTraining(model);
-  const optimizer = tf.train.adam(TRAINING.peakLearningRate);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const optimizer = new FlatAdam(variables);
   const shard = setup.batch / setup.replicas;
 
   /** Loss and gradient of this replica's shard of batch `step`, the gradient flattened in `variables` order. */
@@ -49,7 +51,7 @@ async function main(): Promise<void> {
     const y = targets(labels, TRAINING.labelSmoothing);
     let top: tf.Tensor | null = null;
     // Categorical cross-entropy as tfjs-layers computes it for a softmax output.
-    const { value, grads } = optimizer.computeGradients(() => {
+    const { value, grads } = tf.variableGrads(() => {
       const p = model.apply(x, { training: true }) as tf.Tensor2D;
       top = tf.keep(tf.argMax(p, -1));
       const pc = tf.clipByValue(tf.div(p, tf.sum(p, -1, true)), 1e-7, 1 - 1e-7);
@@ -69,17 +71,7 @@ async function main(): Promise<void> {
     return { type: 'gradient', step, loss, correct, flat };
   };
 
-  const apply = (step: number, flat: Float32Array): void => {
-    (optimizer as unknown as { learningRate: number }).learningRate = learningRate(step, setup.steps);
-    let at = 0;
-    const named: Array<{ name: string; tensor: tf.Tensor }> = variables.map((v) => {
-      const tensor = tf.tensor(flat.subarray(at, at + v.size), v.shape);
-      at += v.size;
-      return { name: v.name, tensor };
-    });
-    optimizer.applyGradients(named);
-    tf.dispose(named.map((n) => n.tensor));
-  };
+  const apply = (step: number, flat: Float32Array): void => optimizer.apply(flat, learningRate(step, setup.steps));
 
   const handle = async (m: ReplicaRequest): Promise<ReplicaReply | null> => {
     switch (m.type) {

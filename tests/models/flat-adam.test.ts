@@ -1,0 +1,60 @@
+/**
+ * FlatAdam (models/pipeline/flat-adam.ts) against tfjs's own Adam (tf.train.adam): the same
+ * gradients at the same learning rates must give the same weights to the bit, on the
+ * backends training runs on.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { BACKENDS, switchTo } from '../helpers/backends';
+import { FlatAdam } from '../../models/pipeline/flat-adam';
+
+function seeded(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 2 ** 32 - 0.5; };
+}
+
+describe.each(BACKENDS)('on %s', (backend) => {
+  beforeAll(() => switchTo(backend));
+
+  test('FlatAdam writes the weights tf.train.adam writes, to the bit, over 12 steps', () => {
+    const before = tf.memory().numTensors;
+    const rand = seeded(11);
+    const shapes = [[3, 3, 4, 5], [7], [1], [16, 10]];
+    const init = shapes.map((s) => Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, rand));
+    const variable = (d: Float32Array, shape: number[], name: string) => tf.tidy(() => tf.variable(tf.tensor(d, shape), true, name));
+    const ours = init.map((d, i) => variable(d, shapes[i], `ours${i}`));
+    const theirs = init.map((d, i) => variable(d, shapes[i], `theirs${i}`));
+    const adam = new FlatAdam(ours);
+    const reference = tf.train.adam(1);
+    const size = adam.size;
+    for (let step = 0; step < 12; step++) {
+      // Gradients over several scales, some exactly zero; the learning rate changes every step.
+      const scale = 10 ** ((step % 5) - 3);
+      const flat = Float32Array.from({ length: size }, (_, i) => (i % 17 === 0 ? 0 : rand() * scale));
+      const lr = 3e-3 * (1 + Math.cos(step));
+      adam.apply(flat, lr);
+      (reference as unknown as { learningRate: number }).learningRate = lr;
+      let at = 0;
+      const named = theirs.map((v) => {
+        const tensor = tf.tensor(flat.subarray(at, at + v.size), v.shape);
+        at += v.size;
+        return { name: v.name, tensor };
+      });
+      reference.applyGradients(named);
+      tf.dispose(named.map((n) => n.tensor));
+      ours.forEach((v, i) => expect(Array.from(v.dataSync())).toEqual(Array.from(theirs[i].dataSync())));
+    }
+    // The weights moved (so equality above is not two untouched copies).
+    const moved = Math.max(...Array.from(ours[0].dataSync()).map((v, j) => Math.abs(v - init[0][j])));
+    expect(moved).toBeGreaterThan(1e-3);
+    expect(Array.from(adam.flatWeights.subarray(0, init[0].length))).toEqual(Array.from(ours[0].dataSync()));
+    tf.dispose([...ours, ...theirs]);
+    reference.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  test('a gradient of the wrong length is refused', () => {
+    const v = tf.variable(tf.zeros([4]), true, 'wrong-length');
+    expect(() => new FlatAdam([v]).apply(new Float32Array(3), 1e-3)).toThrow('gradient of 3 values for 4 weights');
+    v.dispose();
+  });
+});
