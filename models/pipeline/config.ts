@@ -18,11 +18,11 @@ export const TEST_SEED = 2024;
 
 export const TRAINING = {
   /**
-   * Sized from measured throughput: two replicas of 16 scenes each run at 157-180 scenes/s
-   * on this 2-core machine when it is quiet (118-121 before the training kernels of
-   * bn-relu6-kernels.ts and the faster scene composer). The shipped run averaged 151: 56 min
-   * 21 s of training, 57 min 21 s for all of npm run train, inside the hour the issue allows.
-   * 16 scenes a replica keeps the batch-norm statistics of the earlier runs.
+   * Sized from measured throughput: two replicas of 16 scenes each ran at 151 scenes/s on
+   * average in the shipped run (56 min 21 s of training, 57 min 21 s for all of npm run train).
+   * A rerun on a slower day of this shared VM reproduced the model bit for bit at 143 scenes/s:
+   * 59:20 / 61:04, over the hour. flat-adam.ts (3% of a step) came after it. 16 scenes a
+   * replica keeps the batch-norm statistics of the earlier runs.
    */
   steps: 16000,
   batch: 32,
