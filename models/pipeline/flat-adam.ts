@@ -34,15 +34,6 @@ export class FlatAdam {
     this.epsilon = f(epsilon ?? tf.backend().epsilon());
   }
 
-  get size(): number {
-    return this.weights.length;
-  }
-
-  /** The current weights, flat in variable order (a view: copy it to keep it). */
-  get flatWeights(): Float32Array {
-    return this.weights;
-  }
-
   /** One step with gradient `flat` (variable order) at `learningRate`; writes every variable. */
   apply(flat: Float32Array, learningRate: number): void {
     if (flat.length !== this.weights.length) throw new Error(`Adam: gradient of ${flat.length} values for ${this.weights.length} weights`);

@@ -44,7 +44,7 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       const scenes = Array.from({ length: shard }, (_, b) => trainScene(train, 1, 64000 + k * shard + b, SCENE_SIZE));
       const x = tf.tensor4d(toBatch(scenes), [shard, SCENE_SIZE, SCENE_SIZE, 3]);
-      const y = tf.oneHot(tf.tensor1d(scenes.map((s) => s.objects[0].label), 'int32'), LABELS.length);
+      const y = tf.tidy(() => tf.oneHot(tf.tensor1d(scenes.map((s) => s.objects[0].label), 'int32'), LABELS.length));
       const t1 = performance.now();
       const { value, grads } = tf.variableGrads(() => {
         const p = model.apply(x, { training: true }) as tf.Tensor2D;

