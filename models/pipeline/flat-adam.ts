@@ -5,6 +5,10 @@
  * (Math.fround after each), so the weights it writes are the ones tf.train.adam would, to
  * the bit (tests/models/flat-adam.test.ts). It keeps a float32 copy of the weights and
  * writes each variable once a step: it must be their only writer.
+ *
+ * Optional decoupled weight decay (AdamW, Loshchilov & Hutter; PyTorch's order): each
+ * variable's weights shrink by (1 - learningRate * decay) before the Adam step. Without it
+ * the step is exactly tf.train.adam's.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -17,15 +21,25 @@ export class FlatAdam {
   private accBeta1: number;
   private accBeta2: number;
   private readonly epsilon: number;
+  private readonly beta1: number;
+  private readonly beta2: number;
+  /** Per weight: the decoupled decay rate of its variable (null when no variable decays). */
+  private readonly decay: Float32Array | null;
 
-  constructor(private readonly variables: tf.Variable[], private readonly beta1 = 0.9, private readonly beta2 = 0.999, epsilon?: number) {
+  constructor(private readonly variables: tf.Variable[], options: { beta1?: number; beta2?: number; epsilon?: number; weightDecay?: number[] } = {}) {
+    const { beta1 = 0.9, beta2 = 0.999, epsilon, weightDecay } = options;
+    if (weightDecay && weightDecay.length !== variables.length) throw new Error(`Adam: ${weightDecay.length} weight decays for ${variables.length} variables`);
+    this.beta1 = beta1;
+    this.beta2 = beta2;
     const size = variables.reduce((n, v) => n + v.size, 0);
     this.weights = new Float32Array(size);
+    this.decay = weightDecay?.some((d) => d !== 0) ? new Float32Array(size) : null;
     let at = 0;
-    for (const v of variables) {
+    variables.forEach((v, i) => {
       this.weights.set(v.dataSync() as Float32Array, at);
+      this.decay?.fill(weightDecay![i], at, at + v.size);
       at += v.size;
-    }
+    });
     this.m = new Float32Array(size);
     this.v = new Float32Array(size);
     // tfjs keeps these as float32 scalars (variables), updated by a float32 multiply a step.
@@ -42,6 +56,8 @@ export class FlatAdam {
     const c1 = f(1 - this.beta1), c2 = f(1 - this.beta2);
     const d1 = f(1 - this.accBeta1), d2 = f(1 - this.accBeta2);
     const eps = this.epsilon, step = f(-learningRate);
+    const decay = this.decay;
+    if (decay) for (let i = 0; i < w.length; i++) w[i] = f(w[i] * f(1 - learningRate * decay[i]));
     for (let i = 0; i < w.length; i++) {
       const g = flat[i];
       const mi = f(f(m[i] * b1) + f(g * c1));

@@ -51,6 +51,60 @@ describe.each(BACKENDS)('on %s', (backend) => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  test('with weight decay: each step shrinks by (1 - lr * decay), then takes tf.train.adam\'s step; no decay stays bit-equal', () => {
+    const before = tf.memory().numTensors;
+    const rand = seeded(5);
+    const shapes = [[3, 3, 4, 5], [7], [16, 10]];
+    const decays = [0.1, 0, 0.5];
+    const init = shapes.map((s) => Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, rand));
+    const variable = (d: Float32Array, shape: number[], name: string) => tf.tidy(() => tf.variable(tf.tensor(d, shape), true, name));
+    const ours = init.map((d, i) => variable(d, shapes[i], `decayed${i}`));
+    const theirs = init.map((d, i) => variable(d, shapes[i], `plain${i}`));
+    const adamw = new FlatAdam(ours, { weightDecay: decays });
+    const reference = tf.train.adam(1);
+    // The reference in float64: Adam's moments do not depend on the weights, so AdamW's weights
+    // are w <- (1 - lr * decay) * w + (Adam's own step), the step read off tf.train.adam.
+    const expected = init.map((d) => Float64Array.from(d));
+    const size = init.reduce((n, d) => n + d.length, 0);
+    for (let step = 0; step < 12; step++) {
+      const flat = Float32Array.from({ length: size }, () => rand() * 1e-2);
+      const lr = 0.05 * (1 + Math.cos(step));
+      const previous = theirs.map((v) => v.dataSync().slice());
+      (reference as unknown as { learningRate: number }).learningRate = lr;
+      let at = 0;
+      const named = theirs.map((v) => {
+        const tensor = tf.tensor(flat.subarray(at, at + v.size), v.shape);
+        at += v.size;
+        return { name: v.name, tensor };
+      });
+      reference.applyGradients(named);
+      tf.dispose(named.map((n) => n.tensor));
+      adamw.apply(flat, lr);
+      theirs.forEach((v, i) => {
+        const now = v.dataSync();
+        expected[i] = expected[i].map((w, j) => (1 - lr * decays[i]) * w + (now[j] - previous[i][j]));
+      });
+    }
+    ours.forEach((v, i) => {
+      const got = v.dataSync();
+      const err = Math.max(...Array.from(got).map((g, j) => Math.abs(g - expected[i][j])));
+      expect(err).toBeLessThan(1e-5);
+      if (decays[i] === 0) expect(Array.from(got)).toEqual(Array.from(theirs[i].dataSync()));
+    });
+    // The decay mattered: the decayed weights are far from plain Adam's.
+    const apart = Math.max(...Array.from(ours[2].dataSync()).map((g, j) => Math.abs(g - theirs[2].dataSync()[j])));
+    expect(apart).toBeGreaterThan(1e-2);
+    tf.dispose([...ours, ...theirs]);
+    reference.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  test('a weight decay for each variable, or none', () => {
+    const v = tf.variable(tf.zeros([4]), true, 'decay-count');
+    expect(() => new FlatAdam([v], { weightDecay: [0.1, 0.1] })).toThrow('2 weight decays for 1 variables');
+    v.dispose();
+  });
+
   test('a gradient of the wrong length is refused', () => {
     const v = tf.variable(tf.zeros([4]), true, 'wrong-length');
     expect(() => new FlatAdam([v]).apply(new Float32Array(3), 1e-3)).toThrow('gradient of 3 values for 4 weights');
