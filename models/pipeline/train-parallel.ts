@@ -2,7 +2,7 @@
  * Data-parallel training on the cores of one machine. tfjs-backend-wasm runs one thread in
  * Node, so each core gets a replica (train-replica.ts) in a worker thread. Every step, each
  * replica computes the gradient of its shard of the batch; the coordinator averages them in a
- * fixed order and sends the average back; each replica applies it with its own Adam. The
+ * fixed order and sends the average back; each replica applies it with its own AdamW. The
  * result is a function of (seed, steps, batch, replicas), not of timing.
  */
 import { Worker } from 'worker_threads';

@@ -1,8 +1,8 @@
 /**
  * One replica of data-parallel training, run in a worker thread (train-parallel.ts starts
  * it). Every replica builds the same model from the seed, computes the gradient of its
- * shard of each batch, and applies the averaged gradient it is sent back with its own Adam
- * (flat-adam.ts, tf.train.adam's float32 arithmetic in one loop):
+ * shard of each batch, and applies the averaged gradient it is sent back with its own AdamW
+ * (flat-adam.ts: tf.train.adam's float32 arithmetic in one loop, plus decoupled weight decay):
  * the same float operations on the same numbers, so the replicas stay bit-identical
  * (the coordinator checks). Batch-norm statistics are per shard (ghost batches).
  */
@@ -38,7 +38,9 @@ async function main(): Promise<void> {
   const model = buildModel(DEFAULT_ARCH, setup.seed);
   patchForFastTraining(model);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const optimizer = new FlatAdam(variables);
+  // Kernels decay; batch-norm scales and shifts and biases do not.
+  const weightDecay = model.trainableWeights.map((w) => (/kernel$/.test(w.originalName) ? TRAINING.weightDecay : 0));
+  const optimizer = new FlatAdam(variables, { weightDecay });
   const shard = setup.batch / setup.replicas;
 
   /** Loss and gradient of this replica's shard of batch `step`, the gradient flattened in `variables` order. */

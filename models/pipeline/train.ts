@@ -103,7 +103,7 @@ async function main(): Promise<void> {
     command: TRAIN_COMMAND,
     data: 'Debian dataset-fashion-mnist: /usr/share/datasets/fashion-mnist (train images 0..54999 train, 55000..59999 validation; test split for the test scenes)',
     seed, steps, batch, scenes: steps * batch, epochs: (steps * batch) / TRAIN_COUNT,
-    optimizer: { name: 'adam', ...TRAINING, steps, batch, replicas },
+    optimizer: { name: TRAINING.weightDecay > 0 ? 'adamw' : 'adam', ...TRAINING, steps, batch, replicas },
     preciseBatchNorm: { ...PRECISE_BN, firstScene: preciseFrom },
     architecture: arch,
     backend: `wasm, ${replicas} worker thread(s) of 1 wasm thread (data-parallel, averaged gradients)`,
