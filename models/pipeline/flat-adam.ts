@@ -23,8 +23,8 @@ export class FlatAdam {
   private readonly epsilon: number;
   private readonly beta1: number;
   private readonly beta2: number;
-  /** Per weight: the decoupled decay rate of its variable (null when no variable decays). */
-  private readonly decay: Float32Array | null;
+  /** Per weight: the decoupled decay rate of its variable (0: w * 1 is w, so no decay is tf.train.adam exactly). */
+  private readonly decay: Float32Array;
 
   constructor(private readonly variables: tf.Variable[], options: { beta1?: number; beta2?: number; epsilon?: number; weightDecay?: number[] } = {}) {
     const { beta1 = 0.9, beta2 = 0.999, epsilon, weightDecay } = options;
@@ -33,11 +33,11 @@ export class FlatAdam {
     this.beta2 = beta2;
     const size = variables.reduce((n, v) => n + v.size, 0);
     this.weights = new Float32Array(size);
-    this.decay = weightDecay?.some((d) => d !== 0) ? new Float32Array(size) : null;
+    this.decay = new Float32Array(size);
     let at = 0;
     variables.forEach((v, i) => {
       this.weights.set(v.dataSync() as Float32Array, at);
-      this.decay?.fill(weightDecay![i], at, at + v.size);
+      this.decay.fill(weightDecay?.[i] ?? 0, at, at + v.size);
       at += v.size;
     });
     this.m = new Float32Array(size);
@@ -57,7 +57,6 @@ export class FlatAdam {
     const d1 = f(1 - this.accBeta1), d2 = f(1 - this.accBeta2);
     const eps = this.epsilon, step = f(-learningRate);
     const decay = this.decay;
-    if (decay) for (let i = 0; i < w.length; i++) w[i] = f(w[i] * f(1 - learningRate * decay[i]));
     for (let i = 0; i < w.length; i++) {
       const g = flat[i];
       const mi = f(f(m[i] * b1) + f(g * c1));
@@ -65,7 +64,8 @@ export class FlatAdam {
       m[i] = mi;
       v[i] = vi;
       const q = f(f(mi / d1) / f(f(Math.sqrt(f(vi / d2))) + eps));
-      w[i] = f(f(q * step) + w[i]);
+      const shrunk = f(w[i] * f(1 - learningRate * decay[i]));
+      w[i] = f(f(q * step) + shrunk);
     }
     this.accBeta1 = f(this.accBeta1 * b1);
     this.accBeta2 = f(this.accBeta2 * b2);

@@ -18,12 +18,12 @@ import { patchForFastTraining, registerFastPointwiseInputGrad } from '../../mode
 import { FlatAdam } from '../../models/pipeline/flat-adam';
 import { loadFashionMnist } from '../../models/pipeline/idx';
 import { buildModel, DEFAULT_ARCH } from '../../models/pipeline/model';
+import { applyFlatGradient } from '../helpers/flat-gradient';
+import { median } from './measure';
 
 const { values: args } = parseArgs({ options: { steps: { type: 'string', default: '100' }, json: { type: 'string' } } });
 const PHASES = ['scenes', 'forwardBackward', 'readGradients', 'adam', 'step'] as const;
 type Phase = (typeof PHASES)[number];
-
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
 
 async function main(): Promise<void> {
   const steps = Number(args.steps);
@@ -58,12 +58,7 @@ async function main(): Promise<void> {
       tf.dispose([x, y, value, ...Object.values(grads)]);
       const t3 = performance.now();
       if (flatAdam) flatAdam.apply(flat, 1e-3);
-      else {
-        at = 0;
-        const named = variables.map((v) => { const tensor = tf.tensor(flat.subarray(at, at + v.size), v.shape); at += v.size; return { name: v.name, tensor }; });
-        tfAdam!.applyGradients(named);
-        tf.dispose(named.map((n) => n.tensor));
-      }
+      else applyFlatGradient(tfAdam!, variables, flat, 1e-3);
       const t4 = performance.now();
       const all: Record<Phase, number> = { scenes: t1 - t0, forwardBackward: t2 - t1, readGradients: t3 - t2, adam: t4 - t3, step: t4 - t0 };
       for (const p of PHASES) times[p].push(all[p]);

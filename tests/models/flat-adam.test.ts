@@ -5,11 +5,19 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BACKENDS, switchTo } from '../helpers/backends';
+import { applyFlatGradient } from '../helpers/flat-gradient';
 import { FlatAdam } from '../../models/pipeline/flat-adam';
 
 function seeded(seed: number): () => number {
   let s = seed >>> 0;
   return () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 2 ** 32 - 0.5; };
+}
+
+/** Two identical sets of variables (ours for FlatAdam, theirs for tf.train.adam) from seeded values. */
+function twins(shapes: number[][], rand: () => number) {
+  const init = shapes.map((s) => Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, rand));
+  const make = (prefix: string) => init.map((d, i) => tf.tidy(() => tf.variable(tf.tensor(d, shapes[i]), true, `${prefix}${i}`)));
+  return { init, ours: make('ours'), theirs: make('theirs'), size: init.reduce((n, d) => n + d.length, 0) };
 }
 
 describe.each(BACKENDS)('on %s', (backend) => {
@@ -18,29 +26,16 @@ describe.each(BACKENDS)('on %s', (backend) => {
   test('FlatAdam writes the weights tf.train.adam writes, to the bit, over 12 steps', () => {
     const before = tf.memory().numTensors;
     const rand = seeded(11);
-    const shapes = [[3, 3, 4, 5], [7], [1], [16, 10]];
-    const init = shapes.map((s) => Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, rand));
-    const variable = (d: Float32Array, shape: number[], name: string) => tf.tidy(() => tf.variable(tf.tensor(d, shape), true, name));
-    const ours = init.map((d, i) => variable(d, shapes[i], `ours${i}`));
-    const theirs = init.map((d, i) => variable(d, shapes[i], `theirs${i}`));
+    const { init, ours, theirs, size } = twins([[3, 3, 4, 5], [7], [1], [16, 10]], rand);
     const adam = new FlatAdam(ours);
     const reference = tf.train.adam(1);
-    const size = init.reduce((n, d) => n + d.length, 0);
     for (let step = 0; step < 12; step++) {
       // Gradients over several scales, some exactly zero; the learning rate changes every step.
       const scale = 10 ** ((step % 5) - 3);
       const flat = Float32Array.from({ length: size }, (_, i) => (i % 17 === 0 ? 0 : rand() * scale));
       const lr = 3e-3 * (1 + Math.cos(step));
       adam.apply(flat, lr);
-      (reference as unknown as { learningRate: number }).learningRate = lr;
-      let at = 0;
-      const named = theirs.map((v) => {
-        const tensor = tf.tensor(flat.subarray(at, at + v.size), v.shape);
-        at += v.size;
-        return { name: v.name, tensor };
-      });
-      reference.applyGradients(named);
-      tf.dispose(named.map((n) => n.tensor));
+      applyFlatGradient(reference, theirs, flat, lr);
       ours.forEach((v, i) => expect(Array.from(v.dataSync())).toEqual(Array.from(theirs[i].dataSync())));
     }
     // The weights moved (so equality above is not two untouched copies).
@@ -54,31 +49,18 @@ describe.each(BACKENDS)('on %s', (backend) => {
   test('with weight decay: each step shrinks by (1 - lr * decay), then takes tf.train.adam\'s step; no decay stays bit-equal', () => {
     const before = tf.memory().numTensors;
     const rand = seeded(5);
-    const shapes = [[3, 3, 4, 5], [7], [16, 10]];
     const decays = [0.1, 0, 0.5];
-    const init = shapes.map((s) => Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, rand));
-    const variable = (d: Float32Array, shape: number[], name: string) => tf.tidy(() => tf.variable(tf.tensor(d, shape), true, name));
-    const ours = init.map((d, i) => variable(d, shapes[i], `decayed${i}`));
-    const theirs = init.map((d, i) => variable(d, shapes[i], `plain${i}`));
+    const { init, ours, theirs, size } = twins([[3, 3, 4, 5], [7], [16, 10]], rand);
     const adamw = new FlatAdam(ours, { weightDecay: decays });
     const reference = tf.train.adam(1);
     // The reference in float64: Adam's moments do not depend on the weights, so AdamW's weights
     // are w <- (1 - lr * decay) * w + (Adam's own step), the step read off tf.train.adam.
     const expected = init.map((d) => Float64Array.from(d));
-    const size = init.reduce((n, d) => n + d.length, 0);
     for (let step = 0; step < 12; step++) {
       const flat = Float32Array.from({ length: size }, () => rand() * 1e-2);
       const lr = 0.05 * (1 + Math.cos(step));
       const previous = theirs.map((v) => v.dataSync().slice());
-      (reference as unknown as { learningRate: number }).learningRate = lr;
-      let at = 0;
-      const named = theirs.map((v) => {
-        const tensor = tf.tensor(flat.subarray(at, at + v.size), v.shape);
-        at += v.size;
-        return { name: v.name, tensor };
-      });
-      reference.applyGradients(named);
-      tf.dispose(named.map((n) => n.tensor));
+      applyFlatGradient(reference, theirs, flat, lr);
       adamw.apply(flat, lr);
       theirs.forEach((v, i) => {
         const now = v.dataSync();
