@@ -1,27 +1,22 @@
 /**
- * The progressive pipeline (DESIGN.md): one forward pass, then stages in order —
- * prediction; low-resolution class maps (CAM, Grad-CAM) from a backward pass that
- * stops at the target layer; high-resolution gradient maps (vanilla, guided) from the
- * rest of that pass and one guided pass; Guided Grad-CAM. Each stage is usable alone.
+ * The progressive pipeline: one forward pass, the prediction, then the map stages in order
+ * (src/methods/types.ts MAP_STAGES), each computing the requested methods of the registry that
+ * belong to it from values shared across methods (src/shared-passes.ts). Each stage is usable alone.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { WhycamError } from './errors';
 import type { ImageInput } from './image/types';
 import { flattenModel, type FlatGraph } from './model/graph';
-import { analyseCamHead, denseKernel, findTargetLayer, inputSpecOf, type CamHead, type InputSpec, type TargetLayer } from './model/inspect';
+import { analyseCamHead, findTargetLayer, inputSpecOf, type CamHead, type InputSpec, type TargetLayer } from './model/inspect';
 import { loadModel, type LoadedModel, type ModelMetadata, type ModelSource } from './model/load';
 import { imageToInput, INPUT_RANGES, type InputRange } from './model/preprocess';
 import { runForward, type ForwardRecord } from './record/forward';
-import { BackwardPass } from './gradients/backward';
 import { WeightCache } from './gradients/weight-cache';
 import { planFusion, type FusionPlan } from './record/fusion';
-import { camMap } from './methods/cam';
-import { gradCamMap } from './methods/grad-cam';
-import { vanillaGradient } from './methods/vanilla-gradient';
-import { guidedBackprop } from './methods/guided-backprop';
-import { guidedGradCamMap } from './methods/guided-grad-cam';
-import { METHOD_NAMES, type MethodName, type SaliencyMap } from './methods/types';
+import { getMethod, needsTargetLayer, resolveMethods, withDependencies } from './methods/registry';
+import { MAP_STAGES, type MapStageName, type MethodDescriptor, type MethodName, type Need, type SaliencyMap } from './methods/types';
+import { SharedPasses } from './shared-passes';
 
 export interface Prediction {
   index: number;
@@ -39,7 +34,7 @@ export interface ExplainerOptions {
 export interface ExplainOptions {
   /** Class to explain: an index or a label. Default: the top prediction. */
   class?: number | string;
-  /** Methods to run. Default: all five. */
+  /** Methods to run (registered names). Default: the registry's default methods (the five built-ins). */
   methods?: MethodName[];
   /** Target layer for the class maps (bare name or nested path). Default: the last spatial conv output. */
   layer?: string;
@@ -61,7 +56,7 @@ export interface PredictionStage extends StageBase {
   /** The class the following maps explain. */
   classIndex: number;
 }
-export type MapStageName = 'class-maps' | 'gradient-maps' | 'guided-gradcam';
+export type { MapStageName };
 export interface MapStage extends StageBase {
   stage: MapStageName;
   maps: Partial<Record<MethodName, SaliencyMap>>;
@@ -88,9 +83,6 @@ export interface ModelDescription {
   cam: { applies: boolean; reason?: string };
   layers: number;
 }
-
-const CLASS_MAP_METHODS: MethodName[] = ['cam', 'gradcam'];
-const GRADIENT_METHODS: MethodName[] = ['vanilla', 'guided'];
 
 export class Explainer {
   readonly model: tfl.LayersModel;
@@ -187,15 +179,6 @@ export class Explainer {
     return i;
   }
 
-  private checkMethods(methods: MethodName[] | undefined): Set<MethodName> {
-    const list = methods ?? [...METHOD_NAMES];
-    if (!Array.isArray(list) || list.length === 0) throw new WhycamError('UNKNOWN_METHOD', `Methods must be a non-empty list of ${METHOD_NAMES.join(', ')}.`);
-    for (const m of list) {
-      if (!METHOD_NAMES.includes(m)) throw new WhycamError('UNKNOWN_METHOD', `Unknown method '${m}'; use ${METHOD_NAMES.join(', ')}.`);
-    }
-    return new Set(list);
-  }
-
   private fusionPlan(target: TargetLayer | null): FusionPlan {
     const key = target ? target.ref : -1;
     let plan = this.plans.get(key);
@@ -223,10 +206,10 @@ export class Explainer {
   async *explain(image: ImageInput | tf.Tensor4D, options: ExplainOptions = {}): AsyncGenerator<Stage, void, undefined> {
     if (this.disposed) throw new WhycamError('BAD_OPTION', 'This explainer has been disposed.');
     const t0 = performance.now();
-    const methods = this.checkMethods(options.methods);
-    // The target layer matters only to the class maps; a wrong name must not fail a gradient-only request.
-    const wantsClassMaps = methods.has('cam') || methods.has('gradcam') || methods.has('guided-gradcam');
-    const target = wantsClassMaps ? this.targetLayer(options.layer) : null;
+    const requested = resolveMethods(options.methods);
+    const methods = withDependencies(requested);
+    // The target layer matters only to methods that read it; a wrong name must not fail a gradient-only request.
+    const target = methods.some(needsTargetLayer) ? this.targetLayer(options.layer) : null;
     const requestedClass = options.class === undefined ? undefined : this.resolveClass(options.class);
     const topK = Math.max(1, Math.min(options.topK ?? 5, this.numClasses));
     const checkAbort = () => {
@@ -246,7 +229,7 @@ export class Explainer {
     };
 
     let record: ForwardRecord | null = null;
-    const passes: BackwardPass[] = [];
+    let passes: SharedPasses | null = null;
     try {
       const plan = this.fusionPlan(target);
       if (image instanceof tf.Tensor) {
@@ -267,90 +250,58 @@ export class Explainer {
       resumed();
       checkAbort();
 
-      const inputRef = this.graph.inputRef;
-      const needVanillaPass = methods.has('vanilla') || ((methods.has('gradcam') || methods.has('guided-gradcam')) && target !== null);
-      const vanillaPass = needVanillaPass
-        ? new BackwardPass(record, classIndex, 'vanilla', this.cache, target ? [target.ref, inputRef] : [inputRef])
-        : null;
-      if (vanillaPass) passes.push(vanillaPass);
+      const needs = new Set<Need>(methods.filter((m) => target || !needsTargetLayer(m)).flatMap((m) => m.needs));
+      const shared = new SharedPasses({
+        record, cache: this.cache, classIndex, input: this.input, target, needs, camHead: () => this.camHead(target),
+      });
+      passes = shared;
+      const skippedBy = new Map<MethodName, string>();
+      const used = new Set(methods.flatMap((m) => m.uses ?? []));
+      const run = async (m: MethodDescriptor): Promise<SaliencyMap | string> => {
+        const skipped = skippedBy.get(m.name);
+        if (skipped !== undefined) return skipped;
+        for (const u of m.uses ?? []) {
+          const dep = await run(getMethod(u));
+          if (typeof dep === 'string') return remember(m, dep);
+        }
+        const layer = needsTargetLayer(m) ? target : null;
+        if (needsTargetLayer(m) && !target) return remember(m, this.noTargetReason ?? 'no target layer');
+        const reason = m.skipReason?.(shared) ?? null;
+        if (reason !== null) return remember(m, reason);
+        const s = performance.now();
+        const data = await m.compute(shared);
+        const size = m.resolution === 'layer'
+          ? { width: (target as TargetLayer).width, height: (target as TargetLayer).height, channels: 1 }
+          : { width: this.input.width, height: this.input.height, channels: this.input.channels };
+        if (data.length !== size.width * size.height * size.channels) {
+          throw new WhycamError('BAD_OPTION', `Method '${m.name}' returned ${data.length} values; a ${m.resolution}-resolution map has ${size.width}x${size.height}x${size.channels}.`);
+        }
+        const map: SaliencyMap = { method: m.name, data, ...size, layer: layer?.path ?? null, classIndex, ms: performance.now() - s };
+        shared.setMap(map);
+        return map;
+      };
+      const remember = (m: MethodDescriptor, reason: string) => {
+        skippedBy.set(m.name, reason);
+        return reason;
+      };
 
-      let gradCam: SaliencyMap | null = null;
-      if (wantsClassMaps) {
+      for (const stage of MAP_STAGES) {
+        const inStage = requested.filter((m) => m.stage === stage);
+        if (inStage.length === 0) continue;
         const maps: MapStage['maps'] = {};
         const skipped: MapStage['skipped'] = {};
-        if (!target) {
-          for (const m of ['cam', 'gradcam'] as const) if (methods.has(m)) skipped[m] = this.noTargetReason ?? 'no target layer';
-        } else {
-          const features = record.values[target.ref] as tf.Tensor4D;
-          if (methods.has('gradcam') || methods.has('guided-gradcam')) {
-            const s = performance.now();
-            const dA = (vanillaPass as BackwardPass).runTo(target.ref) as tf.Tensor4D;
-            const data = gradCamMap(features, dA);
-            gradCam = { method: 'gradcam', data, width: target.width, height: target.height, channels: 1, layer: target.path, classIndex, ms: performance.now() - s };
-            // Yielded maps belong to the consumer (a worker transfers their buffers): yield a copy, keep ours.
-            if (methods.has('gradcam')) maps.gradcam = { ...gradCam, data: data.slice() };
-          }
-          if (methods.has('cam')) {
-            const head = this.camHead(target);
-            if (head.applies) {
-              const s = performance.now();
-              const kernel = head.kind === 'dense' ? denseKernel(this.graph, head.denseOp) : undefined;
-              const data = camMap(features, head, classIndex, kernel);
-              maps.cam = { method: 'cam', data, width: target.width, height: target.height, channels: 1, layer: target.path, classIndex, ms: performance.now() - s };
-            } else {
-              skipped.cam = head.reason;
-            }
-          }
+        for (const m of inStage) {
+          const r = await run(m);
+          if (typeof r === 'string') skipped[m.name] = r;
+          // Yielded maps belong to the consumer (a worker transfers their buffers): a map another method reads goes out as a copy.
+          else maps[m.name] = used.has(m.name) ? { ...r, data: r.data.slice() } : r;
         }
-        if (methods.has('cam') || methods.has('gradcam')) {
-          yield { stage: 'class-maps', maps, skipped, ...lap() };
-          resumed();
-          checkAbort();
-        }
-      }
-
-      let guided: SaliencyMap | null = null;
-      if (methods.has('vanilla') || methods.has('guided') || (methods.has('guided-gradcam') && gradCam)) {
-        const maps: MapStage['maps'] = {};
-        const { height, width, channels } = this.input;
-        const gradientMap = (method: MethodName, data: Float32Array, ms: number): SaliencyMap =>
-          ({ method, data, width, height, channels, layer: null, classIndex, ms });
-        if (methods.has('vanilla')) {
-          const s = performance.now();
-          maps.vanilla = gradientMap('vanilla', vanillaGradient(vanillaPass as BackwardPass, inputRef), 0);
-          maps.vanilla.ms = performance.now() - s;
-        }
-        vanillaPass?.dispose();
-        if (methods.has('guided') || methods.has('guided-gradcam')) {
-          const s = performance.now();
-          const guidedPass = new BackwardPass(record, classIndex, 'guided', this.cache, [inputRef]);
-          passes.push(guidedPass);
-          guided = gradientMap('guided', guidedBackprop(guidedPass, inputRef), 0);
-          guidedPass.dispose();
-          guided.ms = performance.now() - s;
-          if (methods.has('guided')) maps.guided = { ...guided, data: guided.data.slice() };
-        }
-        if (methods.has('vanilla') || methods.has('guided')) {
-          yield { stage: 'gradient-maps', maps, skipped: {}, ...lap() };
-          resumed();
-          checkAbort();
-        }
-      }
-
-      if (methods.has('guided-gradcam')) {
-        if (gradCam && guided) {
-          const s = performance.now();
-          const data = guidedGradCamMap(guided, gradCam);
-          const map: SaliencyMap = { ...guided, method: 'guided-gradcam', data, layer: gradCam.layer, ms: performance.now() - s };
-          yield { stage: 'guided-gradcam', maps: { 'guided-gradcam': map }, skipped: {}, ...lap() };
-          resumed();
-        } else {
-          yield { stage: 'guided-gradcam', maps: {}, skipped: { 'guided-gradcam': this.noTargetReason ?? 'no target layer' }, ...lap() };
-          resumed();
-        }
+        yield { stage, maps, skipped, ...lap() };
+        resumed();
+        checkAbort();
       }
     } finally {
-      for (const p of passes) p.dispose();
+      passes?.dispose();
       record?.dispose();
     }
   }

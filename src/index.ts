@@ -3,8 +3,13 @@ export { Explainer } from './explainer';
 export type {
   ExplainerOptions, ExplainOptions, Explanation, MapStage, MapStageName, ModelDescription, Prediction, PredictionStage, Stage,
 } from './explainer';
-export type { MethodName, SaliencyMap } from './methods/types';
-export { METHOD_NAMES } from './methods/types';
+export type {
+  BuiltinMethodName, CamHeadWeights, LayerValues, MethodContext, MethodDescriptor, MethodName, Need, SaliencyMap,
+} from './methods/types';
+export { MAP_STAGES } from './methods/types';
+export {
+  METHOD_NAMES, defaultMethodNames, getMethod, isMethodName, listMethods, methodNames, registerMethod, unregisterMethod,
+} from './methods/registry';
 export { loadModel } from './model/load';
 export type { LoadedModel, ModelFile, ModelMetadata, ModelSource } from './model/load';
 export type { InputRange } from './model/preprocess';

@@ -10,13 +10,13 @@
  * Unknown fields are refused (BAD_MESSAGE), so a typo in an option never passes silently.
  */
 import type { WhycamErrorCode } from '../../src/errors';
-import type { SaliencyMap } from '../../src/methods/types';
+import { isMethodName, methodNames } from '../../src/methods/registry';
+import type { MapStageName, MethodName, SaliencyMap } from '../../src/methods/types';
 
 export const PROTOCOL_VERSION = 1 as const;
 
-export type MethodName = 'cam' | 'gradcam' | 'vanilla' | 'guided' | 'guided-gradcam';
-export const METHOD_NAMES: readonly MethodName[] = ['cam', 'gradcam', 'vanilla', 'guided', 'guided-gradcam'];
-export type StageName = 'prediction' | 'class-maps' | 'gradient-maps' | 'guided-gradcam';
+export type { MethodName };
+export type StageName = 'prediction' | MapStageName;
 
 /** The engine's error codes, plus the protocol's own. */
 export type ProtocolErrorCode =
@@ -38,7 +38,7 @@ export interface ExplainRequestOptions {
   model?: string;
   /** Class to explain: index or label. Default: the top prediction. */
   class?: number | string;
-  /** Methods to compute. Default: all five. */
+  /** Methods to compute (registered names). Default: the default methods (the five built-ins). */
   methods?: MethodName[];
   /** How many predictions to report (1..100). Default 5. */
   topK?: number;
@@ -168,8 +168,9 @@ function checkOptions(v: unknown): ExplainRequestOptions {
   }
   if (v.methods !== undefined) {
     const m = v.methods;
-    if (!Array.isArray(m) || m.length === 0 || m.length > METHOD_NAMES.length) bad(`options.methods must be a non-empty array of: ${METHOD_NAMES.join(', ')}.`);
-    for (const x of m) if (typeof x !== 'string' || !METHOD_NAMES.includes(x as MethodName)) bad(`options.methods: unknown method '${String(x).slice(0, 40)}' (known: ${METHOD_NAMES.join(', ')}).`);
+    const known = methodNames();
+    if (!Array.isArray(m) || m.length === 0 || m.length > known.length) bad(`options.methods must be a non-empty array of: ${known.join(', ')}.`);
+    for (const x of m) if (!isMethodName(x)) bad(`options.methods: unknown method '${String(x).slice(0, 40)}' (known: ${known.join(', ')}).`);
     if (new Set(m).size !== m.length) bad('options.methods lists a method twice.');
     out.methods = [...(m as MethodName[])];
   }

@@ -1,7 +1,8 @@
 /** Command-line parsing for `whycam` with Node's own util.parseArgs (no dependency). */
 import { parseArgs } from 'util';
 import { WhycamError } from '../errors';
-import { METHOD_NAMES, type MethodName } from '../methods/types';
+import { defaultMethodNames, isMethodName, listMethods, methodNames } from '../methods/registry';
+import type { MethodName } from '../methods/types';
 import { INPUT_RANGES, type InputRange } from '../model/preprocess';
 import { COLORMAP_NAMES, type ColormapName } from '../render/colormaps';
 import { EXIT, type ExitCode } from './exit-codes';
@@ -18,7 +19,12 @@ export const DEFAULT_OUT_DIR = 'whycam-out';
 export const BACKENDS = ['wasm', 'cpu'] as const;
 export type CliBackend = (typeof BACKENDS)[number];
 
-export const USAGE = `Usage: whycam explain <image.png|.jpg> [options]
+/** The help text; built on each call, so it lists the methods registered by then. */
+export function usage(): string {
+  const methods = listMethods();
+  const width = Math.max(...methods.map((m) => m.name.length));
+  const methodLines = methods.map((m) => `                           ${m.name.padEnd(width)}  ${m.label}${m.byDefault ? '' : ' (not in the default)'}`).join('\n');
+  return `Usage: whycam explain <image.png|.jpg> [options]
 
 Explains an image classifier's answer for one photo: prints the top 5 predictions
 and writes one heat-map overlay PNG per method (<image name>.<method>.png).
@@ -27,8 +33,9 @@ Options:
   --model <path|url>     model directory, model.json, Teachable Machine .zip or
                          http(s) URL of a model.json (default: models/fashion-scenes/)
   --class <index|label>  class to explain (default: the top prediction)
-  --method <list>        comma-separated, from: ${METHOD_NAMES.join(',')}
-                         (default: all)
+  --method <list>        comma-separated (default: ${defaultMethodNames().join(',')};
+                         'all' for every method), from:
+${methodLines}
   --layer <name>         target conv layer for the class maps
                          (default: the last layer with a spatial output)
   --range <range>        pixel values the model expects: ${INPUT_RANGES.join(' | ')}
@@ -44,6 +51,7 @@ Exit codes: 0 done, 1 unexpected error, 2 bad command line, 3 bad image,
   4 bad or missing model, 5 class or layer not in the model, 6 backend failed,
   7 could not write output. WHYCAM_DEBUG=1 adds stack traces to unexpected errors.
 `;
+}
 
 export interface ExplainArgs {
   image: string;
@@ -120,16 +128,16 @@ function oneOf<T extends string>(what: string, value: string | undefined, allowe
 }
 
 function parseMethods(values: string[] | undefined): MethodName[] {
-  if (!values) return [...METHOD_NAMES];
+  if (!values) return defaultMethodNames();
   const names = values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter((s) => s !== '');
-  if (names.length === 0) throw new WhycamError('UNKNOWN_METHOD', `--method needs at least one of: ${METHOD_NAMES.join(', ')}.`);
+  if (names.length === 0) throw new WhycamError('UNKNOWN_METHOD', `--method needs at least one of: ${methodNames().join(', ')}.`);
   const out: MethodName[] = [];
   for (const n of names) {
-    if (n === 'all') return [...METHOD_NAMES];
-    if (!(METHOD_NAMES as readonly string[]).includes(n)) {
-      throw new WhycamError('UNKNOWN_METHOD', `Unknown method '${n}'; use a comma-separated list of: ${METHOD_NAMES.join(', ')}.`);
+    if (n === 'all') return methodNames();
+    if (!isMethodName(n)) {
+      throw new WhycamError('UNKNOWN_METHOD', `Unknown method '${n}'; use a comma-separated list of: ${methodNames().join(', ')}.`);
     }
-    if (!out.includes(n as MethodName)) out.push(n as MethodName);
+    if (!out.includes(n)) out.push(n);
   }
   return out;
 }

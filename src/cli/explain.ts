@@ -8,7 +8,8 @@ import { decodeImage } from '../image';
 import type { ImageInput } from '../image/types';
 import type { MethodName, SaliencyMap } from '../methods/types';
 import { modelSourceFromPath } from '../node/model-path';
-import { normalizeMap, overlay, type NormalizeMode } from '../render';
+import { normalizeMap, overlay } from '../render';
+import { getMethod, needsTargetLayer } from '../methods/registry';
 import { encodePng } from '../image/encode';
 import { CliError, type ExplainArgs } from './args';
 import { EXIT } from './exit-codes';
@@ -17,15 +18,6 @@ import { suppressTfjsNodeBanner } from './quiet-tfjs';
 
 /** Where the shipped default model lives (relative to the package, not the working directory). */
 export const DEFAULT_MODEL_DIR = path.resolve(__dirname, '../../models/fashion-scenes');
-
-/** Class maps are pre-ReLU scores (show the positive evidence); gradient maps are signed (show magnitude). */
-const NORMALIZE: Record<MethodName, NormalizeMode> = {
-  cam: 'positive',
-  gradcam: 'positive',
-  vanilla: 'abs',
-  guided: 'abs',
-  'guided-gradcam': 'abs',
-};
 
 export interface Output {
   out(line: string): void;
@@ -73,7 +65,7 @@ async function writeFile(file: string, data: Uint8Array | string): Promise<void>
 
 /** The map at the photo's own size, coloured and blended over it, as PNG bytes. */
 function renderOverlay(image: ImageInput, map: SaliencyMap, args: ExplainArgs): Uint8Array {
-  const values = normalizeMap(map, { mode: NORMALIZE[map.method] });
+  const values = normalizeMap(map, { mode: getMethod(map.method).normalize });
   const rgba = overlay(image, { data: values, width: map.width, height: map.height }, { colormap: args.colormap, opacity: args.opacity });
   return encodePng(rgba.data, rgba.width, rgba.height);
 }
@@ -123,7 +115,7 @@ export async function explainCommand(args: ExplainArgs, io: Output): Promise<voi
     const why = args.class === undefined ? 'the top prediction' : top && top.index === classIndex ? 'requested; also the top prediction' : 'requested';
     io.out(`Explaining: class ${classIndex} "${label}" (${why})`);
     // Only the class maps (and Guided Grad-CAM) have a target layer; pure gradients have none.
-    if (args.methods.some((m) => m === 'cam' || m === 'gradcam' || m === 'guided-gradcam')) {
+    if (args.methods.some((m) => needsTargetLayer(getMethod(m)))) {
       io.out(`Target layer: ${target ? `${target.path} (${target.width}x${target.height}, ${target.channels} channels)` : 'none'}`);
     }
     io.out('Maps:');

@@ -3,7 +3,7 @@
  * every failure becomes one `whycam: <message>` line on stderr and an exit code (exit-codes.ts).
  */
 import { isWhycamError } from '../errors';
-import { CliError, USAGE, parseCommand } from './args';
+import { CliError, parseCommand, usage } from './args';
 import { EXIT, exitCodeFor } from './exit-codes';
 
 export interface CliIO {
@@ -24,7 +24,7 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
   try {
     const command = parseCommand(argv);
     if (command.kind === 'help') {
-      io.stdout(USAGE);
+      io.stdout(usage());
       return EXIT.OK;
     }
     // Required only now, so --help and command-line errors answer without loading tfjs (~0.4 s).

@@ -1,12 +1,18 @@
 /**
- * Guided backpropagation (Springenberg et al. 2015): the input gradient with every
- * ReLU-family unit passing only positive input *and* positive gradient (see
- * gradients/activation-grad.ts for ReLU6, LeakyReLU and the rest).
+ * Guided backpropagation (Springenberg et al. 2015): the input gradient of a backward pass in
+ * which every ReLU-family unit passes only positive input *and* positive gradient (the gate is
+ * the pass's 'guided' mode; see the activation gradients for ReLU6, LeakyReLU and the rest).
  */
-import type * as tf from '@tensorflow/tfjs-core';
-import type { BackwardPass } from '../gradients/backward';
+import type { MethodDescriptor } from './types';
 
-/** Runs a 'guided' backward pass down to the input. Returns HWC values. */
-export function guidedBackprop(pass: BackwardPass, inputRef: number): Float32Array {
-  return Float32Array.from((pass.runTo(inputRef) as tf.Tensor4D).dataSync());
-}
+export const guidedBackprop: MethodDescriptor = {
+  name: 'guided',
+  label: 'Guided backprop',
+  description: 'gradient through ReLUs that pass only positive signal (not class-specific)',
+  stage: 'gradient-maps',
+  resolution: 'input',
+  normalize: 'abs',
+  byDefault: true,
+  needs: ['guided-input-gradient'],
+  compute: (ctx) => ctx.inputGradient('guided').data,
+};

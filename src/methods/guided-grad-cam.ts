@@ -3,6 +3,7 @@
  * ReLU(Grad-CAM) bilinearly upsampled to the input size, element-wise per channel.
  */
 import { upsample } from '../render/upsample';
+import type { MethodDescriptor } from './types';
 
 export function guidedGradCamMap(
   guided: { data: Float32Array; width: number; height: number; channels: number },
@@ -17,3 +18,16 @@ export function guidedGradCamMap(
   }
   return out;
 }
+
+export const guidedGradCam: MethodDescriptor = {
+  name: 'guided-gradcam',
+  label: 'Guided Grad-CAM',
+  description: 'guided backprop times Grad-CAM: sharp and class-specific',
+  stage: 'guided-gradcam',
+  resolution: 'input',
+  normalize: 'abs',
+  byDefault: true,
+  needs: [],
+  uses: ['gradcam', 'guided'],
+  compute: (ctx) => guidedGradCamMap(ctx.map('guided'), ctx.map('gradcam')),
+};

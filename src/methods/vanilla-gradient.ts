@@ -2,10 +2,16 @@
  * Vanilla gradient (Simonyan et al. 2014): d y^c / d input, the raw input gradient of
  * the class logit, with the true gradient at every activation.
  */
-import type * as tf from '@tensorflow/tfjs-core';
-import type { BackwardPass } from '../gradients/backward';
+import type { MethodDescriptor } from './types';
 
-/** Runs (or finishes) a 'vanilla' backward pass down to the input. Returns HWC values. */
-export function vanillaGradient(pass: BackwardPass, inputRef: number): Float32Array {
-  return Float32Array.from((pass.runTo(inputRef) as tf.Tensor4D).dataSync());
-}
+export const vanillaGradient: MethodDescriptor = {
+  name: 'vanilla',
+  label: 'Vanilla gradient',
+  description: 'how much each pixel moves the class score',
+  stage: 'gradient-maps',
+  resolution: 'input',
+  normalize: 'abs',
+  byDefault: true,
+  needs: ['input-gradient'],
+  compute: (ctx) => ctx.inputGradient('vanilla').data,
+};
