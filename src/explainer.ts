@@ -17,6 +17,9 @@ import { planFusion, type FusionPlan } from './record/fusion';
 import { getMethod, needsTargetLayer, resolveMethods, withDependencies } from './methods/registry';
 import { MAP_STAGES, type MapStageName, type MethodDescriptor, type MethodName, type Need, type SaliencyMap } from './methods/types';
 import { SharedPasses } from './shared-passes';
+import { SampledPasses, type MethodProgress } from './sampled-passes';
+
+export type { MethodProgress };
 
 export interface Prediction {
   index: number;
@@ -40,8 +43,12 @@ export interface ExplainOptions {
   layer?: string;
   /** How many predictions to report. Default 5. */
   topK?: number;
-  /** Checked at every stage boundary; once `aborted`, explain() throws CANCELLED and emits nothing more. */
+  /** Checked at every stage boundary (and between batches of the sampled methods); once `aborted`, explain() throws CANCELLED and emits nothing more. */
   signal?: { readonly aborted: boolean };
+  /** Per method, its own options, e.g. `{ smoothgrad: { samples: 50, seed: 1 } }` (see each method). */
+  methodOptions?: Partial<Record<MethodName, Record<string, unknown>>>;
+  /** Called after each batch of a sampled method (Score-CAM, SmoothGrad, Integrated Gradients). */
+  onProgress?: (progress: MethodProgress) => void;
 }
 
 interface StageBase {
@@ -82,6 +89,23 @@ export interface ModelDescription {
   targetLayer: string | null;
   cam: { applies: boolean; reason?: string };
   layers: number;
+}
+
+/** The values a model's input takes, by range. */
+const INPUT_DOMAINS: Record<InputRange, { min: number; max: number }> = {
+  '0..1': { min: 0, max: 1 },
+  '-1..1': { min: -1, max: 1 },
+  '0..255': { min: 0, max: 255 },
+};
+
+function methodOptionsOf(options: ExplainOptions, name: MethodName): Record<string, unknown> {
+  const all = options.methodOptions;
+  if (all === undefined) return {};
+  if (typeof all !== 'object' || all === null) throw new WhycamError('BAD_OPTION', 'methodOptions must be an object of { method: options }.');
+  const own = all[name];
+  if (own === undefined) return {};
+  if (typeof own !== 'object' || own === null || Array.isArray(own)) throw new WhycamError('BAD_OPTION', `methodOptions['${name}'] must be an object.`);
+  return own;
 }
 
 export class Explainer {
@@ -251,8 +275,12 @@ export class Explainer {
       checkAbort();
 
       const needs = new Set<Need>(methods.filter((m) => target || !needsTargetLayer(m)).flatMap((m) => m.needs));
+      const sampled = new SampledPasses({
+        graph: this.graph, plan: this.fusionPlan(null), cache: this.cache, input: this.input, classIndex, signal: options.signal, onProgress: options.onProgress,
+      });
       const shared = new SharedPasses({
         record, cache: this.cache, classIndex, input: this.input, target, needs, camHead: () => this.camHead(target),
+        inputDomain: INPUT_DOMAINS[this.range], sampled,
       });
       passes = shared;
       const skippedBy = new Map<MethodName, string>();
@@ -266,10 +294,12 @@ export class Explainer {
         }
         const layer = needsTargetLayer(m) ? target : null;
         if (needsTargetLayer(m) && !target) return remember(m, this.noTargetReason ?? 'no target layer');
-        const reason = m.skipReason?.(shared) ?? null;
+        const ctx = shared.contextFor(m.name, methodOptionsOf(options, m.name));
+        const reason = m.skipReason?.(ctx) ?? null;
         if (reason !== null) return remember(m, reason);
         const s = performance.now();
-        const data = await m.compute(shared);
+        const result = await m.compute(ctx);
+        const { data, stats } = result instanceof Float32Array ? { data: result, stats: undefined } : result;
         const size = m.resolution === 'layer'
           ? { width: (target as TargetLayer).width, height: (target as TargetLayer).height, channels: 1 }
           : { width: this.input.width, height: this.input.height, channels: this.input.channels };
@@ -277,6 +307,7 @@ export class Explainer {
           throw new WhycamError('BAD_OPTION', `Method '${m.name}' returned ${data.length} values; a ${m.resolution}-resolution map has ${size.width}x${size.height}x${size.channels}.`);
         }
         const map: SaliencyMap = { method: m.name, data, ...size, layer: layer?.path ?? null, classIndex, ms: performance.now() - s };
+        if (stats) map.stats = stats;
         shared.setMap(map);
         return map;
       };

@@ -1,7 +1,7 @@
 /** whycam's public API: the engine, usable in Node, a Worker or a page (no DOM). */
 export { Explainer } from './explainer';
 export type {
-  ExplainerOptions, ExplainOptions, Explanation, MapStage, MapStageName, ModelDescription, Prediction, PredictionStage, Stage,
+  ExplainerOptions, ExplainOptions, Explanation, MapStage, MapStageName, MethodProgress, ModelDescription, Prediction, PredictionStage, Stage,
 } from './explainer';
 export type {
   BuiltinMethodName, CamHeadWeights, LayerValues, MethodContext, MethodDescriptor, MethodName, Need, SaliencyMap,

@@ -10,6 +10,7 @@ import type { WeightCache } from './gradients/weight-cache';
 import { denseKernel, type CamHead, type InputSpec, type TargetLayer } from './model/inspect';
 import type { ForwardRecord } from './record/forward';
 import type { CamHeadWeights, LayerValues, MethodContext, MethodName, Need, SaliencyMap } from './methods/types';
+import type { SampledPasses } from './sampled-passes';
 
 // A Dense kernel's values, keyed by its tensor's data id (an assign gives new weights a new id).
 // Read once per model: tfjs-backend-wasm's Slice copies its whole input, so a column is cheaper picked in JS.
@@ -42,9 +43,11 @@ export interface SharedPassesInit {
   camHead: () => CamHead;
   /** Everything the request's methods read; decides which gradients the vanilla pass keeps. */
   needs: ReadonlySet<Need>;
+  inputDomain: { min: number; max: number };
+  sampled: SampledPasses;
 }
 
-export class SharedPasses implements MethodContext {
+export class SharedPasses {
   readonly classIndex: number;
   readonly input: InputSpec;
   readonly layer: string | null;
@@ -54,6 +57,7 @@ export class SharedPasses implements MethodContext {
   private activationGrad: LayerValues | null = null;
   private readonly inputGrads = new Map<'vanilla' | 'guided', LayerValues>();
   private head: CamHeadWeights | null = null;
+  private inputValues: LayerValues | null = null;
 
   constructor(private readonly init: SharedPassesInit) {
     this.classIndex = init.classIndex;
@@ -130,6 +134,37 @@ export class SharedPasses implements MethodContext {
     const m = this.maps.get(name);
     if (!m) throw new Error(`Map '${name}' was read before it was computed; list it in the method's 'uses'.`);
     return m;
+  }
+
+  modelInput(): LayerValues {
+    this.inputValues ??= valuesOf(this.init.record.values[this.init.record.graph.inputRef]);
+    return this.inputValues;
+  }
+
+  score(): number {
+    const { logits } = this.init.record;
+    return logits.dataSync()[this.classIndex];
+  }
+
+  /** The view of the shared values one method's compute gets: its own options and progress. */
+  contextFor(method: MethodName, options: Readonly<Record<string, unknown>>): MethodContext {
+    const { sampled, inputDomain } = this.init;
+    return {
+      classIndex: this.classIndex,
+      input: this.input,
+      layer: this.layer,
+      inputDomain,
+      options,
+      activations: () => this.activations(),
+      activationGradient: () => this.activationGradient(),
+      inputGradient: (mode) => this.inputGradient(mode),
+      camHead: () => this.camHead(),
+      map: (name) => this.map(name),
+      modelInput: () => this.modelInput(),
+      score: () => this.score(),
+      scores: (count, fill, batchSize) => sampled.scores(method, count, fill, batchSize),
+      gradients: (count, fill, mode, batchSize, take) => sampled.gradients(method, count, fill, mode, batchSize, take),
+    };
   }
 
   private releaseVanillaPass(): void {

@@ -30,9 +30,10 @@ export class BackwardPass {
   ) {
     this.keep = new Set(keepRefs);
     const { graph, logits, logitsSource } = record;
-    // Seed with a one-hot vector on the logits: selecting the class this way needs no gather.
+    // Seed with a one-hot row per batch item on the logits: selecting the class this way needs no
+    // gather, and each item's input gradient is that of its own score.
     const oneHot = tf.tidy(() =>
-      tf.reshape(tf.cast(tf.oneHot(tf.tensor1d([classIndex], 'int32'), logits.shape[1]), 'float32'), logits.shape));
+      tf.cast(tf.oneHot(tf.fill([logits.shape[0]], classIndex, 'int32') as tf.Tensor1D, logits.shape[1]), 'float32') as tf.Tensor2D);
     const finalIndex = graph.producer[graph.outputRef];
     if (logitsSource.kind === 'pre-activation') {
       // The final layer's softmax is skipped: push the seed through its linear part here.

@@ -9,11 +9,18 @@ import { gradCam } from './grad-cam';
 import { vanillaGradient } from './vanilla-gradient';
 import { guidedBackprop } from './guided-backprop';
 import { guidedGradCam } from './guided-grad-cam';
+import { gradCamPlusPlus } from './grad-cam-plus-plus';
+import { layerCam } from './layer-cam';
+import { scoreCam } from './score-cam';
+import { smoothGrad } from './smoothgrad';
+import { integratedGradients } from './integrated-gradients';
 import { MAP_STAGES, type MethodDescriptor, type MethodName } from './types';
 
-const BUILTINS: readonly MethodDescriptor[] = [cam, gradCam, vanillaGradient, guidedBackprop, guidedGradCam];
+const BUILTINS: readonly MethodDescriptor[] = [
+  cam, gradCam, gradCamPlusPlus, layerCam, vanillaGradient, guidedBackprop, guidedGradCam, scoreCam, smoothGrad, integratedGradients,
+];
 
-/** The five built-in methods' names, in registry order. */
+/** The built-in methods' names, in registry order. */
 export const METHOD_NAMES: readonly MethodName[] = BUILTINS.map((m) => m.name);
 
 const registry = new Map<string, MethodDescriptor>(BUILTINS.map((m) => [m.name, m]));

@@ -5,13 +5,18 @@
  */
 import type { NormalizeMode } from '../render/normalize';
 
-export type BuiltinMethodName = 'cam' | 'gradcam' | 'vanilla' | 'guided' | 'guided-gradcam';
+export type BuiltinMethodName =
+  | 'cam' | 'gradcam' | 'gradcam++' | 'layercam' | 'vanilla' | 'guided' | 'guided-gradcam' | 'scorecam' | 'smoothgrad' | 'integrated-gradients';
 /** A registered method's name: one of the built-ins, or one added with `registerMethod`. */
 export type MethodName = BuiltinMethodName | (string & Record<never, never>);
 
-/** The map stages, in the order the explainer emits them after the prediction. */
-export type MapStageName = 'class-maps' | 'gradient-maps' | 'guided-gradcam';
-export const MAP_STAGES: readonly MapStageName[] = ['class-maps', 'gradient-maps', 'guided-gradcam'];
+/**
+ * The map stages, in the order the explainer emits them after the prediction: the cheap class
+ * maps, the one-pass gradient maps, their combination, then the maps that sample the model many
+ * times (Score-CAM, SmoothGrad, Integrated Gradients), so those never delay the others.
+ */
+export type MapStageName = 'class-maps' | 'gradient-maps' | 'guided-gradcam' | 'sampled-maps';
+export const MAP_STAGES: readonly MapStageName[] = ['class-maps', 'gradient-maps', 'guided-gradcam', 'sampled-maps'];
 
 /**
  * What a method reads from the shared passes over one forward record:
@@ -49,6 +54,32 @@ export interface MethodContext {
   camHead(): CamHeadWeights;
   /** Another method's map (it must be listed in `uses`); computed here if it was not requested. */
   map(name: MethodName): SaliencyMap;
+  /** The model's input as the model sees it (resized and scaled to its value range). */
+  modelInput(): LayerValues;
+  /** The value range of the model's input (e.g. -1..1 for a Teachable Machine model). */
+  readonly inputDomain: { readonly min: number; readonly max: number };
+  /** The class score y^c of the request's own input. */
+  score(): number;
+  /** This method's options from the request (`ExplainOptions.methodOptions[name]`), to be checked by the method. */
+  readonly options: Readonly<Record<string, unknown>>;
+  /**
+   * y^c of each of `count` inputs, in batches of `batchSize` with progress and cancellation;
+   * `fill(start, n, out)` writes inputs start..start+n-1 into `out`, row-major [n, H, W, C] in the
+   * model's value range (so no more than a batch of inputs is ever held).
+   */
+  scores(count: number, fill: FillInputs, batchSize: number): Promise<Float32Array>;
+  /** The input gradient of y^c and y^c for each of `count` inputs, handed batch by batch to `take`. */
+  gradients(count: number, fill: FillInputs, mode: 'vanilla' | 'guided', batchSize: number, take: TakeGradients): Promise<void>;
+}
+
+export type FillInputs = (start: number, n: number, out: Float32Array) => void;
+/** `gradients` holds n inputs' gradients, row-major [n, H, W, C]; `scores` their n scores. */
+export type TakeGradients = (start: number, n: number, gradients: Float32Array, scores: Float32Array) => void;
+
+/** A map's raw values, with figures about it (e.g. Integrated Gradients' completeness gap). */
+export interface MethodResult {
+  data: Float32Array;
+  stats?: Record<string, number>;
 }
 
 export interface MethodDescriptor {
@@ -70,7 +101,7 @@ export interface MethodDescriptor {
   /** Why the method does not apply to this model and request, or null when it does. */
   skipReason?(ctx: MethodContext): string | null;
   /** The map's raw values: `resolution`'s size, 1 channel for 'layer', the input's channels for 'input'. */
-  compute(ctx: MethodContext): Float32Array | Promise<Float32Array>;
+  compute(ctx: MethodContext): Float32Array | MethodResult | Promise<Float32Array | MethodResult>;
 }
 
 /**
@@ -90,4 +121,6 @@ export interface SaliencyMap {
   classIndex: number;
   /** Time spent computing this map alone. */
   ms: number;
+  /** Figures a method reports about its map (e.g. `completenessGap` of Integrated Gradients). */
+  stats?: Record<string, number>;
 }

@@ -72,14 +72,20 @@ function runOp(op: GraphOp, inputs: tf.Tensor[]): { outputs: tf.Tensor[]; z?: tf
   return { outputs: [act.apply(z)], z };
 }
 
+/** Every row in [0, 1] and summing to 1: the output is already a softmax. */
 function looksLikeDistribution(p: tf.Tensor2D): boolean {
   const v = p.dataSync();
-  let sum = 0;
-  for (const x of v) {
-    if (!(x >= 0 && x <= 1)) return false;
-    sum += x;
+  const [rows, cols] = p.shape;
+  for (let r = 0; r < rows; r++) {
+    let sum = 0;
+    for (let c = 0; c < cols; c++) {
+      const x = v[r * cols + c];
+      if (!(x >= 0 && x <= 1)) return false;
+      sum += x;
+    }
+    if (Math.abs(sum - 1) >= 1e-3) return false;
   }
-  return Math.abs(sum - 1) < 1e-3;
+  return true;
 }
 
 /** Folded filter and bias of a chain, built once per model and kept in the cache. */
@@ -91,24 +97,56 @@ export function chainWeights(chain: FusedChain, cache: WeightCache): { filter: t
   return { filter, bias };
 }
 
-export function runForward(graph: FlatGraph, input: tf.Tensor4D, plan: FusionPlan, cache: WeightCache): ForwardRecord {
+/** For each ref, the index of the last op that reads it (-1 when none does). */
+function lastUses(graph: FlatGraph, plan: FusionPlan): Int32Array {
+  const last = new Int32Array(graph.shapes.length).fill(-1);
+  for (const op of graph.ops) {
+    if (plan.inner.has(op.index)) continue;
+    const chain = plan.byHead.get(op.index);
+    for (const r of chain ? [chain.input] : op.inputs) last[r] = Math.max(last[r], op.index);
+  }
+  return last;
+}
+
+export interface ForwardOptions {
+  /**
+   * Free each value once the last op that reads it has run: the record then holds only the
+   * logits and probabilities (for forward-only scoring of many inputs, in a fraction of the memory).
+   */
+  scoresOnly?: boolean;
+}
+
+export function runForward(graph: FlatGraph, input: tf.Tensor4D, plan: FusionPlan, cache: WeightCache, options: ForwardOptions = {}): ForwardRecord {
   const values: tf.Tensor[] = new Array(graph.shapes.length);
   const preActivations = new Map<number, tf.Tensor>();
-  const owned: tf.Tensor[] = [];
+  const owned = new Set<tf.Tensor>();
   const dispose = () => {
     for (const t of owned) t.dispose();
-    owned.length = 0;
+    owned.clear();
+  };
+  const finalIndex = graph.producer[graph.outputRef];
+  const last = options.scoresOnly ? lastUses(graph, plan) : null;
+  const protectedRefs = new Set([graph.outputRef, ...(graph.ops[finalIndex]?.inputs ?? [])]);
+  const releaseAfter = (index: number) => {
+    if (!last) return;
+    for (let r = 0; r < last.length; r++) {
+      if (last[r] === index && !protectedRefs.has(r) && values[r]) {
+        values[r].dispose();
+        owned.delete(values[r]);
+      }
+    }
   };
   try {
     values[graph.inputRef] = tf.clone(input);
-    owned.push(values[graph.inputRef]);
+    owned.add(values[graph.inputRef]);
     for (const op of graph.ops) {
       if (plan.inner.has(op.index)) continue;
       const chain = plan.byHead.get(op.index);
       if (chain) {
         const y = tf.tidy(() => runChain(chain, values[chain.input] as tf.Tensor4D, chainWeights(chain, cache)));
         values[chain.output] = y;
-        owned.push(y);
+        owned.add(y);
+        releaseAfter(op.index);
         continue;
       }
       const ins = op.inputs.map((r) => values[r]);
@@ -121,8 +159,10 @@ export function runForward(graph: FlatGraph, input: tf.Tensor4D, plan: FusionPla
       } catch (e) {
         throw new WhycamError('UNSUPPORTED_LAYER', `Layer '${op.path}' (${op.className}) failed in the forward pass: ${(e as Error).message}`, { cause: e });
       }
-      result.outputs.forEach((t, i) => { values[op.outputs[i]] = t; owned.push(t); });
-      if (result.z) { preActivations.set(op.index, result.z); owned.push(result.z); }
+      result.outputs.forEach((t, i) => { values[op.outputs[i]] = t; owned.add(t); });
+      if (result.z && last && op.index !== finalIndex) result.z.dispose();
+      else if (result.z) { preActivations.set(op.index, result.z); owned.add(result.z); }
+      releaseAfter(op.index);
     }
 
     const finalOp = graph.ops[graph.producer[graph.outputRef]];
@@ -150,7 +190,7 @@ export function runForward(graph: FlatGraph, input: tf.Tensor4D, plan: FusionPla
       probabilities = output as tf.Tensor2D;
     } else {
       probabilities = tf.softmax(output as tf.Tensor2D);
-      owned.push(probabilities);
+      owned.add(probabilities);
     }
     return { graph, plan, values, preActivations, logits, logitsSource, probabilities, dispose };
   } catch (e) {

@@ -129,7 +129,9 @@ test('the CLI lists and accepts it; the widget accepts it; unregistered, both re
 
 test('the registry: built-ins in stage order, defaults, and what it refuses', () => {
   expect(listMethods().filter((m) => !m.name.startsWith('toy-')).map((m) => `${m.name}:${m.stage}`)).toEqual([
-    'cam:class-maps', 'gradcam:class-maps', 'vanilla:gradient-maps', 'guided:gradient-maps', 'guided-gradcam:guided-gradcam',
+    'cam:class-maps', 'gradcam:class-maps', 'gradcam++:class-maps', 'layercam:class-maps',
+    'vanilla:gradient-maps', 'guided:gradient-maps', 'guided-gradcam:guided-gradcam',
+    'scorecam:sampled-maps', 'smoothgrad:sampled-maps', 'integrated-gradients:sampled-maps',
   ]);
   expect(defaultMethodNames()).toEqual(['cam', 'gradcam', 'vanilla', 'guided', 'guided-gradcam']);
   const code = (f: () => unknown) => {
