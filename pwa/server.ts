@@ -20,11 +20,10 @@ const HEADERS: Record<string, string> = {
 };
 const HASHED = /(\.[0-9a-f]{8,}\.[a-z0-9]+$)|(\/models\/default-[0-9a-f]{8}\/)/i;
 /**
- * The embeddable widget (widget/: its page, embed.js, the demo) is loaded by other sites' pages,
- * cross-origin isolated ones among them, whose COEP admits a cross-origin iframe or script only
- * with CORP cross-origin. Everything else (worker, wasm, models) is only ever loaded by our own
- * pages, the widget's included, and stays same-origin. The widget's allowlist, not CORP, decides
- * who may talk to it (pwa/widget/README.md).
+ * The widget (its page, embed.js, the demo) is loaded by other sites, isolated ones among them,
+ * whose COEP admits it only with CORP cross-origin; everything else is only ever loaded by our own
+ * pages and stays same-origin. The widget's allowlist, not CORP, decides who may talk to it
+ * (docs/widget.md).
  */
 const EMBEDDABLE = /^\/widget\//;
 

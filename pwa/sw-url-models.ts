@@ -1,31 +1,9 @@
 /**
- * Models imported from a URL: the service worker's side (imported by pwa/sw.ts).
- *
- * The service worker owns their network side. It downloads a model as one *unit*: model.json,
- * every weight file its manifest names (at the URLs tfjs will ask for: model.json's directory +
- * path + model.json's query) and metadata.json if there is one. Each weight group's size is checked
- * against the manifest; each file's SHA-256 is recorded. The unit's version key is the SHA-256 of
- * model.json together with the SHA-256 of every other file (model.json alone does not change when
- * a model is retrained with the same architecture, so it cannot tell two versions apart by
- * itself). Files are kept under that key in Cache Storage ('whycam-url-models-v1'); the model's
- * pointer (URL -> unit and its file list) is written last, so a half-downloaded unit is never
- * used, and the previous unit is deleted only after the new pointer is in place.
- *
- * Serving is a Workbox runtime route, cache-first: the page loads a URL model with its unit named
- * in a query parameter (pwa/url-models.ts `withUnit`; tfjs copies model.json's query onto the
- * weight URLs), so every request of one load names the unit it belongs to. The route answers
- * from that unit's cache entries after checking the entry's size and SHA-256 on every use; the
- * network is not asked at all when the kept copy is sound. A missing or damaged entry is fetched
- * again and accepted only if its bytes hash to the recorded value (then the cache is repaired); a
- * request naming a unit that is no longer the model's current one, or a file that cannot be
- * restored, gets a network error: damaged or foreign bytes are never served, and old and new files
- * of one model are never paired. metadata.json carries no query (the engine asks for it by a bare
- * relative URL) and comes from the model's current unit.
- *
- * Why the bytes live here and not also in the page's store (pwa/store.ts): one copy per model.
- * The page keeps an index entry (URL and unit) in its model list; files and zips imported from
- * the device stay in pwa/store.ts, which never needs the network. No expiry (workbox-expiration):
- * a model the person imported stays until they delete it.
+ * Models imported from a URL, the service worker's side (imported by sw.ts). Each model is
+ * downloaded as one unit, every file's SHA-256 recorded and the pointer written last, then served
+ * cache-first with every entry checked on each use: a model is never half old and half new,
+ * never silently truncated, and needs no network once kept. The design: docs/app.md, "Models
+ * from a URL, offline".
  */
 import { CacheableResponse } from 'workbox-cacheable-response';
 import { Strategy, type StrategyHandler } from 'workbox-strategies';
@@ -184,6 +162,7 @@ async function add(modelUrl: string, progress: (loaded: number, total: number) =
     // metadata.json is optional.
   }
 
+  // The version key hashes every file, not model.json alone: a retrained model can keep the same model.json.
   const unit = await sha256(files.map((f, i) => (i === 0 ? f.sha256 : `${f.url}\n${f.sha256}`)).join('\n'));
   const info: UnitInfo = {
     url, unit, bytes: files.reduce((s, f) => s + f.bytes, 0), storedAt: new Date().toISOString(),
@@ -288,7 +267,7 @@ export function isUrlModelRequest({ request, url }: { request: Request; url: URL
   return request.method === 'GET' && request.mode !== 'navigate' && (UNIT_PARAM_RE.test(url.href) || url.pathname.endsWith('/metadata.json'));
 }
 
-/** Cache-first from the named unit, every entry checked before use; see the header. */
+/** Cache-first from the named unit, every entry checked before use (docs/app.md). */
 export class UrlModelCacheFirst extends Strategy {
   constructor() {
     super({ cacheName: URL_MODEL_CACHE });

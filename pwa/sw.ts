@@ -1,21 +1,9 @@
 /**
- * The service worker (compiled by Workbox's InjectManifest into sw.js).
- * - Precaches everything the build emitted: the shell, the worker and its .wasm binaries, the
- *   default model (in a content-hashed directory, so an update brings a whole new model and never
- *   mixes its files with the old one's), samples, icons. Weight files over Workbox's 2 MB default
- *   are included (maximumFileSizeToCacheInBytes in webpack.config.ts).
- * - Adds COOP/COEP/CORP to every response it serves, so the app is cross-origin isolated (and the
- *   worker may use the threaded wasm binary) even on a static host that cannot send headers.
- * - Serves navigations from the precached index.html when offline.
- * - Owns the network side of models imported from a URL (pwa/sw-url-models.ts): it downloads each
- *   one as a unit (version key = SHA-256 of model.json with the SHA-256 of every other file) and
- *   serves it through a cache-first runtime route that checks every entry's SHA-256 on each use,
- *   fetches a damaged one again only if the same bytes come back, and otherwise refuses, so a
- *   model is never half old, half new, or silently truncated. Models imported from files or a zip
- *   are kept by the page (pwa/store.ts), with the same per-file check.
- * A new version installs in the background and waits (no automatic skipWaiting): it takes over when
- * every tab of the old one is closed, or when the person taps "Update now", which reloads the page
- * at once, so a running page never sees files of two versions.
+ * The service worker (Workbox InjectManifest builds sw.js from it). It precaches the whole build,
+ * so the app starts and explains offline; adds the cross-origin-isolation headers a static host
+ * may not send, so the worker can use threads; and serves models imported from a URL
+ * (sw-url-models.ts). A new version waits for "Update now", so no page mixes two versions' files.
+ * docs/app.md describes the whole.
  */
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute, addPlugins } from 'workbox-precaching';
 import { NavigationRoute, registerRoute, setCatchHandler } from 'workbox-routing';

@@ -127,7 +127,7 @@ export function drawBackground(rng: Rng, img: Float32Array, s: number, kind: Bac
   const pal = randomPalette(rng, rng.int(2, 4));
   const angle = rng.next() * Math.PI;
   const ca = Math.cos(angle), sa = Math.sin(angle);
-  // Row terms below are hoisted out of the x loops; every expression keeps its original operand order.
+  // Row terms are hoisted out of the x loops without reordering any float operation: the scenes, and so the trained model, depend on every bit.
   switch (kind) {
     case 'gradient': {
       const radial = rng.chance(0.4);

@@ -17,14 +17,9 @@ export const TRAIN_SEED = 1;
 export const TEST_SEED = 2024;
 
 export const TRAINING = {
-  /**
-   * Sized from measured throughput: two replicas of 16 scenes each ran at 150 scenes/s in
-   * the shipped run (57:03 of training, 58:10 for all of npm run train). Runs of this length
-   * have taken 56:21 to 59:20 of training on this shared VM (143-151 scenes/s, the same
-   * computation on different days). 16 scenes a replica keeps the batch-norm statistics of
-   * the earlier runs.
-   */
+  /** About an hour of training on two cores. */
   steps: 16000,
+  /** Split over the replicas: batch norm computes its statistics over each replica's 16 scenes. */
   batch: 32,
   /**
    * Data-parallel replicas (worker threads, one wasm thread each), fixed rather than taken
@@ -32,23 +27,17 @@ export const TRAINING = {
    * are per replica shard, so the count is part of what the model is a function of.
    */
   replicas: 2,
-  /**
-   * Measured, one run each: peak 3e-3 with a 10% curriculum gave 87.40% test accuracy and
-   * 90.3% Grad-CAM pointing; 2e-3 with 25% gave 87.00% and 86.2%.
-   */
+  /** Linear warm-up to the peak, then cosine decay to the final rate (schedule.ts). */
   peakLearningRate: 3e-3,
   warmupSteps: 100,
   finalLearningRate: 1e-5,
   labelSmoothing: 0.05,
   /**
    * Decoupled weight decay (AdamW) on the convolution and dense kernels, not on batch-norm
-   * parameters or biases; each step shrinks a kernel by learningRate * weightDecay. Under
-   * plain Adam the kernels that batch norm follows only grew (the previous model ended with
-   * its 5x5 depthwise kernels 7-10x and its pointwise 2-2.5x their initial norm), which
-   * shrinks their effective step by the square of that. 0.1 is near the AdamW paper's
-   * normalised decay 0.05 for this batch and sample count (sqrt(32 / 512000) * 0.05 = 4e-4
-   * a step at the peak rate; 0.1 * 3e-3 = 3e-4 here). Measured, one full run each against plain
-   * Adam: validation 88.65% -> 89.40%, test 87.85% -> 88.35% (float32).
+   * parameters or biases. Batch norm makes a kernel's scale irrelevant, so without decay those
+   * kernels only grow and their effective step shrinks. 0.1 puts the shrink a step at the peak
+   * rate (0.1 * 3e-3 = 3e-4) near the AdamW paper's normalised decay 0.05 for this batch and
+   * scene count (0.05 * sqrt(32 / 512000) = 4e-4).
    */
   weightDecay: 0.1,
   /** Scenes get harder over this fraction of the run (see SceneOptions.difficulty), then stay at full difficulty. */

@@ -1,8 +1,8 @@
 /**
  * The dozen sample scenes shipped with the model (PNG + samples.json with boxes and
  * labels), all from the Fashion-MNIST test split: six single-garment scenes and six
- * two-garment scenes of different classes. Used by the app's demo, the README's CLI
- * example and the tests.
+ * two-garment scenes of different classes. Used by the app's demo, the CLI examples and the
+ * tests.
  */
 import { mkdirSync, writeFileSync } from 'fs';
 import * as path from 'path';
