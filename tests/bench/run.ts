@@ -7,7 +7,7 @@
  * one fresh process or page per model, prints a table of medians and ratios against
  * baselines measured in the same run, and writes JSON:
  *   { "environment": {...}, "node": { "models": {...}, ... }, "browser": {...}, "browser_threads": {...} }
- * (one top-level key per runtime, around `models`). `--readme` rewrites the table in README.md.
+ * (one top-level key per runtime, around `models`). `--readme` rewrites the table in docs/performance.md.
  */
 import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
@@ -171,11 +171,11 @@ function table(title: string, ms: Record<string, ModelResult>): string {
   process.stdout.write(`${text}\n`);
   if (args.json) fs.writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);
   if (args.readme) {
-    const readme = path.join(ROOT, 'README.md');
+    const readme = path.join(ROOT, 'docs', 'performance.md');
     const s = fs.readFileSync(readme, 'utf8');
     const start = '<!-- bench:start -->', end = '<!-- bench:end -->';
     const i = s.indexOf(start), j = s.indexOf(end);
-    if (i < 0 || j < 0) throw new Error('README.md has no bench markers');
+    if (i < 0 || j < 0) throw new Error('docs/performance.md has no bench markers');
     fs.writeFileSync(readme, `${s.slice(0, i + start.length)}\n${text}\n${s.slice(j)}`);
   }
   if (pageDir) fs.rmSync(pageDir, { recursive: true, force: true });
