@@ -12,7 +12,7 @@
  *   serves it through a cache-first runtime route that checks every entry's SHA-256 on each use,
  *   fetches a damaged one again only if the same bytes come back, and otherwise refuses, so a
  *   model is never half old, half new, or silently truncated. Models imported from files or a zip
- *   are kept by the page (pwa/store.ts), with the same per-file check.
+ *   are kept by the page (pwa/library/store.ts), with the same per-file check.
  * A new version installs in the background and waits (no automatic skipWaiting): it takes over when
  * every tab of the old one is closed, or when the person taps "Update now", which reloads the page
  * at once, so a running page never sees files of two versions.
