@@ -19,12 +19,12 @@ import { isBlob, isImageBitmap } from './image';
 import {
   cancelledError, registerTransferHandlers, toWhycamError,
   type BackendInfo, type ExplainSummary, type LoadOptions, type ModelInfo, type ModelInput, type QuantizeInput,
-  type QuantizeOptions, type QuantizeResult, type WasmBinary, type WireExplainOptions, type WireModelFile,
+  type WorkerQuantizeOptions, type QuantizeResult, type WasmBinary, type WireExplainOptions, type WireModelFile,
   type WireModelSource, type WireQuantizeSource, type WorkerApi, type WorkerImage, type WorkerStats,
 } from './protocol';
 
 export type {
-  BackendInfo, ExplainSummary, ModelInfo, ModelInput, PixelImage, QuantizeInput, QuantizeOptions, QuantizeResult,
+  BackendInfo, ExplainSummary, ModelInfo, ModelInput, PixelImage, QuantizeInput, WorkerQuantizeOptions, QuantizeResult,
   WasmBinary, WorkerImage, WorkerStats,
 } from './protocol';
 export type { Stage } from '../src/explainer';
@@ -60,7 +60,7 @@ export interface WhycamClient {
    * measures the result against the original on `images` (top-1 agreement, Grad-CAM correlation,
    * largest probability change). Independent of this client's loaded model and requests.
    */
-  quantize(source: QuantizeInput, images: WorkerImage[], options?: QuantizeOptions): Promise<QuantizeResult>;
+  quantize(source: QuantizeInput, images: WorkerImage[], options?: WorkerQuantizeOptions): Promise<QuantizeResult>;
   /** Tensor count and request counters in the worker (diagnostics, leak checks). */
   stats(): Promise<WorkerStats>;
   /** Ends this client's session (its model is freed unless another client holds it). The worker keeps running. */
@@ -195,7 +195,7 @@ class Client implements WhycamClient {
     return this.call((api) => api.stats());
   }
 
-  quantize(source: QuantizeInput, images: WorkerImage[], options: QuantizeOptions = {}): Promise<QuantizeResult> {
+  quantize(source: QuantizeInput, images: WorkerImage[], options: WorkerQuantizeOptions = {}): Promise<QuantizeResult> {
     return this.call(async (api) => {
       const wire = toWireSource(source);
       if ('url' in wire) throw new WhycamError('BAD_OPTION', 'A model to quantise is { files } or { zip }; import a URL model first.');

@@ -73,7 +73,7 @@ export type LoadOptions = ExplainerOptions;
 export type WireQuantizeSource = Exclude<WireModelSource, { url: string }>;
 export type QuantizeInput = Exclude<ModelInput, { url: string }>;
 
-export interface QuantizeOptions {
+export interface WorkerQuantizeOptions {
   /** Default 'float16' (half the size); 'float32' rewrites the model unquantised. */
   level?: QuantizationLevel;
 }
@@ -123,7 +123,7 @@ export interface WorkerApi {
   explain(session: string, request: number, image: WorkerImage, options: WireExplainOptions, onStage: (stage: Stage) => unknown): Promise<ExplainSummary>;
   cancel(session: string): Promise<void>;
   /** Quantises a model and measures it against the original on `images`; needs no session or loaded model. */
-  quantize(source: WireQuantizeSource, images: WorkerImage[], options: QuantizeOptions): Promise<QuantizeResult>;
+  quantize(source: WireQuantizeSource, images: WorkerImage[], options: WorkerQuantizeOptions): Promise<QuantizeResult>;
   closeSession(session: string): Promise<void>;
   stats(): Promise<WorkerStats>;
 }

@@ -17,7 +17,7 @@ import { METHOD_NAMES, type MethodName, type SaliencyMap } from '../src/methods/
 import { isBlob, isImageBitmap, readBlob, toImageInput, type ImageDecoders } from './image';
 import {
   cancelledError, toWhycamError,
-  type BackendInfo, type ExplainSummary, type LoadOptions, type ModelInfo, type QuantizeOptions, type QuantizeResult,
+  type BackendInfo, type ExplainSummary, type LoadOptions, type ModelInfo, type WorkerQuantizeOptions, type QuantizeResult,
   type WireExplainOptions, type WireModelFile, type WireModelSource, type WireQuantizeSource, type WorkerApi,
   type WorkerImage, type WorkerStats,
 } from './protocol';
@@ -274,7 +274,7 @@ export class WhycamService implements WorkerApi {
     if (s?.current) s.current.signal.aborted = true;
   }
 
-  async quantize(source: WireQuantizeSource, images: WorkerImage[], options: QuantizeOptions = {}): Promise<QuantizeResult> {
+  async quantize(source: WireQuantizeSource, images: WorkerImage[], options: WorkerQuantizeOptions = {}): Promise<QuantizeResult> {
     try {
       if (!Array.isArray(images) || !images.length) throw new WhycamError('BAD_OPTION', 'The fidelity check needs at least one image.');
       await this.backend;
