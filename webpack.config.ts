@@ -146,10 +146,8 @@ const pwa: Configuration = {
   dependencies: ['worker'],
   mode: process.env.NODE_ENV === 'development' ? 'development' : 'production',
   target: 'web',
-  // The quantise worker is an entry of its own (no chunk loading inside it), named in app-config.json.
   entry: {
-    app: './pwa/main.ts',
-    'quantize-worker': './pwa/quantize-worker.ts',
+    app: './pwa/app/start.ts',
     // The widget page's script (hashed), and embed.js for host pages under a stable name.
     'widget/widget': './pwa/widget/main.ts',
     'widget/embed': { import: './pwa/widget/embed.ts', filename: 'widget/embed.js' },

@@ -7,14 +7,13 @@
  */
 import { CacheableResponse } from 'workbox-cacheable-response';
 import { Strategy, type StrategyHandler } from 'workbox-strategies';
-import { UNIT_PARAM_RE, type UnitFile, type UnitInfo, type UrlModelReply, type UrlModelRequest } from './url-models';
+import { UNIT_PARAM_RE, type UnitFile, type UnitInfo, type UrlModelReply, type UrlModelRequest } from './library/url-models';
+import { expectedGroupBytes, type WeightGroup } from './library/weights-check';
 
 declare const self: ServiceWorkerGlobalScope;
 
 export const URL_MODEL_CACHE = 'whycam-url-models-v1';
 const PREFIX = '__whycam/url-models/';
-
-const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, float16: 2, uint16: 2, uint8: 1, bool: 1 };
 
 /** Only complete, successful answers are kept (never a 206 part or an opaque response). */
 const cacheable = new CacheableResponse({ statuses: [200] });
@@ -113,7 +112,7 @@ function fileName(url: string): string {
 async function add(modelUrl: string, progress: (loaded: number, total: number) => void): Promise<{ info: UnitInfo; changed: boolean }> {
   const url = new URL(modelUrl).href;
   const modelJson = await download(url, 'model.json');
-  let manifest: { weightsManifest?: Array<{ paths: string[]; weights: Array<{ shape: number[]; dtype: string; quantization?: { dtype: string } }> }> };
+  let manifest: { weightsManifest?: WeightGroup[] };
   try {
     manifest = JSON.parse(new TextDecoder().decode(modelJson)) as typeof manifest;
   } catch {
@@ -122,7 +121,7 @@ async function add(modelUrl: string, progress: (loaded: number, total: number) =
   if (!Array.isArray(manifest.weightsManifest)) throw new UrlModelError('That URL is not a tfjs layers model.json (no weightsManifest).');
   const groups = manifest.weightsManifest.map((g) => ({
     urls: g.paths.map((p) => weightUrl(url, p)),
-    expected: g.weights.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1) * (DTYPE_BYTES[w.quantization?.dtype ?? w.dtype] ?? 4), 0),
+    expected: expectedGroupBytes(g),
   }));
   const total = modelJson.byteLength + groups.reduce((s, g) => s + g.expected, 0);
   let loaded = modelJson.byteLength;
@@ -262,7 +261,7 @@ async function verifyAll(info: UnitInfo, repair: boolean): Promise<{ ok: true } 
 
 // ---------------------------------------------------------------- the runtime route
 
-/** A user-model request: it names its unit in the query (pwa/url-models.ts withUnit), or it is a metadata.json. */
+/** A user-model request: it names its unit in the query (pwa/library/url-models.ts withUnit), or it is a metadata.json. */
 export function isUrlModelRequest({ request, url }: { request: Request; url: URL }): boolean {
   return request.method === 'GET' && request.mode !== 'navigate' && (UNIT_PARAM_RE.test(url.href) || url.pathname.endsWith('/metadata.json'));
 }

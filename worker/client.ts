@@ -7,6 +7,8 @@
  *   const client = createClient(new Worker('/worker/whycam-worker.js'));
  *   await client.load({ url: '/models/tm/model.json' }, { onProgress: (f) => bar(f) });
  *   await client.explain(bitmap, { class: 'cat' }, (stage) => draw(stage));
+ *
+ * In a page, `startWhycamWorker(url)` starts the browser worker with its fallback binary.
  */
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/umd/node-adapter';
@@ -16,12 +18,14 @@ import type { ModelFile } from '../src/model/load';
 import { isBlob, isImageBitmap } from './image';
 import {
   cancelledError, registerTransferHandlers, toWhycamError,
-  type BackendInfo, type ExplainSummary, type LoadOptions, type ModelInfo, type ModelInput, type WireExplainOptions,
-  type WireModelFile, type WireModelSource, type WorkerApi, type WorkerImage, type WorkerStats,
+  type BackendInfo, type ExplainSummary, type LoadOptions, type ModelInfo, type ModelInput, type QuantizeInput,
+  type WorkerQuantizeOptions, type QuantizeResult, type WasmBinary, type WireExplainOptions, type WireModelFile,
+  type WireModelSource, type WireQuantizeSource, type WorkerApi, type WorkerImage, type WorkerStats,
 } from './protocol';
 
 export type {
-  BackendInfo, ExplainSummary, ModelInfo, ModelInput, PixelImage, WasmBinary, WorkerImage, WorkerStats,
+  BackendInfo, ExplainSummary, ModelInfo, ModelInput, PixelImage, QuantizeInput, WorkerQuantizeOptions, QuantizeResult,
+  WasmBinary, WorkerImage, WorkerStats,
 } from './protocol';
 export type { Stage } from '../src/explainer';
 
@@ -51,6 +55,12 @@ export interface WhycamClient {
   explainLatest(frame: WorkerImage, options?: ClientExplainOptions, onStage?: StageCallback): Promise<ExplainSummary>;
   /** Cancels the request in flight and any waiting frame (their promises reject with CANCELLED). */
   cancel(): Promise<void>;
+  /**
+   * Quantises a model given as files or a zip (float16 unless `options.level` says otherwise) and
+   * measures the result against the original on `images` (top-1 agreement, Grad-CAM correlation,
+   * largest probability change). Independent of this client's loaded model and requests.
+   */
+  quantize(source: QuantizeInput, images: WorkerImage[], options?: WorkerQuantizeOptions): Promise<QuantizeResult>;
   /** Tensor count and request counters in the worker (diagnostics, leak checks). */
   stats(): Promise<WorkerStats>;
   /** Ends this client's session (its model is freed unless another client holds it). The worker keeps running. */
@@ -185,6 +195,14 @@ class Client implements WhycamClient {
     return this.call((api) => api.stats());
   }
 
+  quantize(source: QuantizeInput, images: WorkerImage[], options: WorkerQuantizeOptions = {}): Promise<QuantizeResult> {
+    return this.call(async (api) => {
+      const wire = toWireSource(source);
+      if ('url' in wire) throw new WhycamError('BAD_OPTION', 'A model to quantise is { files } or { zip }; import a URL model first.');
+      return api.quantize(wire as WireQuantizeSource, images, options);
+    });
+  }
+
   explain(image: WorkerImage, options: ClientExplainOptions = {}, onStage?: StageCallback): Promise<ExplainSummary> {
     this.dropAll();
     return this.start(image, options, onStage);
@@ -305,6 +323,37 @@ function toWireSource(source: ModelInput): WireModelSource {
 
 export function createClient(worker: WorkerTarget): WhycamClient {
   return new Client(worker);
+}
+
+export interface StartOptions {
+  /** The binary to fall back to when the best one crashes the worker; null: no second start. Default 'simd'. */
+  fallback?: WasmBinary | null;
+  /** Told why the first start failed, before the second start (default: a console warning). */
+  onFallback?(error: WhycamError): void;
+  /** Makes the worker; default `new Worker(url)`. */
+  create?(url: string): WorkerTarget & { terminate(): unknown };
+}
+
+/**
+ * Starts the whycam worker at `url` and waits for its backend. If the best binary crashes the
+ * worker outright (rather than failing over inside it), the worker is started again capped at
+ * the fallback binary (`#binary=simd`, single-threaded). A URL with a fragment is started as given.
+ */
+export async function startWhycamWorker(url: string, options: StartOptions = {}): Promise<{ client: WhycamClient; backend: BackendInfo }> {
+  const create = options.create ?? ((u: string) => new Worker(u));
+  const fallback = options.fallback === undefined ? 'simd' : options.fallback;
+  const worker = create(url);
+  const client = createClient(worker);
+  try {
+    return { client, backend: await client.backendInfo() };
+  } catch (e) {
+    void worker.terminate();
+    if (url.includes('#') || !fallback) throw e;
+    const error = toWhycamError(e);
+    if (options.onFallback) options.onFallback(error);
+    else console.warn(`whycam: the worker failed with the best binary; retrying with ${fallback}`, error);
+    return startWhycamWorker(`${url}#binary=${fallback}`, options);
+  }
 }
 
 export { WhycamError };

@@ -7,6 +7,8 @@ import * as Comlink from 'comlink';
 import { WhycamError, type WhycamErrorCode } from '../src/errors';
 import type { ExplainerOptions, ExplainOptions, ModelDescription, Prediction, Stage } from '../src/explainer';
 import type { ModelFile } from '../src/model/load';
+import type { QuantizationLevel } from '../src/quantize/artifacts';
+import type { LevelReport } from '../src/quantize/fidelity';
 
 /** Which tfjs-backend-wasm binary runs: best first. */
 export type WasmBinary = 'threaded-simd' | 'simd' | 'plain';
@@ -67,6 +69,21 @@ export type ModelInput =
 
 export type LoadOptions = ExplainerOptions;
 
+/** A model to quantise: its files or a zip, as for `load` (a URL model is quantised once imported as files). */
+export type WireQuantizeSource = Exclude<WireModelSource, { url: string }>;
+export type QuantizeInput = Exclude<ModelInput, { url: string }>;
+
+export interface WorkerQuantizeOptions {
+  /** Default 'float16' (half the size); 'float32' rewrites the model unquantised. */
+  level?: QuantizationLevel;
+}
+
+/** The quantised model's files (model.json, one weight file, the rest as given) and its fidelity against the original. */
+export interface QuantizeResult {
+  files: Array<{ name: string; data: ArrayBuffer }>;
+  report: LevelReport;
+}
+
 /** Explain options across the boundary: the engine's, without `signal` (cancellation is the client's job). */
 export type WireExplainOptions = Omit<ExplainOptions, 'signal'>;
 
@@ -105,6 +122,8 @@ export interface WorkerApi {
   classes(session: string): Promise<string[]>;
   explain(session: string, request: number, image: WorkerImage, options: WireExplainOptions, onStage: (stage: Stage) => unknown): Promise<ExplainSummary>;
   cancel(session: string): Promise<void>;
+  /** Quantises a model and measures it against the original on `images`; needs no session or loaded model. */
+  quantize(source: WireQuantizeSource, images: WorkerImage[], options: WorkerQuantizeOptions): Promise<QuantizeResult>;
   closeSession(session: string): Promise<void>;
   stats(): Promise<WorkerStats>;
 }

@@ -10,13 +10,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Explainer } from '../src/explainer';
 import type { Stage } from '../src/explainer';
 import { WhycamError } from '../src/errors';
-import type { ModelFile, ModelSource } from '../src/model/load';
+import { unzipModelFiles, type ModelFile, type ModelSource } from '../src/model/load';
+import { quantizeFilesWithReport } from '../src/quantize/artifacts';
+import { compareLevels } from '../src/quantize/fidelity';
 import type { MethodName, SaliencyMap } from '../src/methods/types';
 import { isBlob, isImageBitmap, readBlob, toImageInput, type ImageDecoders } from './image';
 import {
   cancelledError, toWhycamError,
-  type BackendInfo, type ExplainSummary, type LoadOptions, type ModelInfo, type WireExplainOptions,
-  type WireModelFile, type WireModelSource, type WorkerApi, type WorkerImage, type WorkerStats,
+  type BackendInfo, type ExplainSummary, type LoadOptions, type ModelInfo, type WorkerQuantizeOptions, type QuantizeResult,
+  type WireExplainOptions, type WireModelFile, type WireModelSource, type WireQuantizeSource, type WorkerApi,
+  type WorkerImage, type WorkerStats,
 } from './protocol';
 
 export interface ServiceOptions {
@@ -268,6 +271,20 @@ export class WhycamService implements WorkerApi {
     if (s?.current) s.current.signal.aborted = true;
   }
 
+  async quantize(source: WireQuantizeSource, images: WorkerImage[], options: WorkerQuantizeOptions = {}): Promise<QuantizeResult> {
+    try {
+      if (!Array.isArray(images) || !images.length) throw new WhycamError('BAD_OPTION', 'The fidelity check needs at least one image.');
+      await this.backend;
+      const files = await readQuantizeSource(source);
+      const pixels = await Promise.all(images.map((image) => toImageInput(image, this.options.decoders)));
+      const [report] = await compareLevels(files, pixels, { levels: [options?.level ?? 'float16'] });
+      const out = quantizeFilesWithReport(files, report.level).files.map((f) => ({ name: f.name, data: ownBuffer(f.data) }));
+      return Comlink.transfer({ files: out, report }, [...new Set(out.map((f) => f.data))]);
+    } catch (e) {
+      throw toWhycamError(e);
+    }
+  }
+
   async closeSession(sessionId: string): Promise<void> {
     const s = this.sessions.get(sessionId);
     if (!s) return;
@@ -288,4 +305,24 @@ async function readModelFile(f: WireModelFile): Promise<ModelFile> {
   if (!f || typeof f.name !== 'string') throw new WhycamError('BAD_OPTION', 'Each model file needs a name and data.');
   if (isBlob(f.data)) return { name: f.name, data: await readBlob(f.data, `model file '${f.name}'`, 'MODEL_CORRUPT') };
   return { name: f.name, data: f.data };
+}
+
+/** The files of a model to quantise, named by their base names (a zip's folders dropped). */
+async function readQuantizeSource(source: WireQuantizeSource): Promise<ModelFile[]> {
+  let files: ModelFile[];
+  if (source && typeof source === 'object' && 'files' in source && Array.isArray(source.files)) {
+    files = await Promise.all(source.files.map(readModelFile));
+  } else if (source && typeof source === 'object' && 'zip' in source) {
+    files = await unzipModelFiles(isBlob(source.zip) ? await readBlob(source.zip, 'zip file', 'MODEL_CORRUPT') : source.zip);
+  } else {
+    throw new WhycamError('BAD_OPTION', 'A model to quantise is { files } or { zip }; import a URL model first.');
+  }
+  return files.map((f) => ({ name: f.name.split(/[\\/]/).pop() as string, data: f.data }));
+}
+
+/** The bytes in a buffer of their own, so it can be transferred without taking anything else along. */
+function ownBuffer(data: ArrayBuffer | Uint8Array): ArrayBuffer {
+  if (!(data instanceof Uint8Array)) return data;
+  const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && !isSharedBuffer(data.buffer);
+  return whole ? (data.buffer as ArrayBuffer) : (data.slice().buffer as ArrayBuffer);
 }

@@ -28,8 +28,6 @@ export interface AppConfig {
   defaultModel: { url: string; name: string; bytes: number };
   samples: Sample[];
   worker: string;
-  /** The quantise-on-import worker script. */
-  quantizeWorker: string;
   version: string;
 }
 
@@ -163,7 +161,6 @@ export class PwaAssetsPlugin {
           defaultModel: { url: `${modelBase}/model.json`, name, bytes },
           samples,
           worker: 'worker/whycam-worker.js',
-          quantizeWorker: [...(compilation.entrypoints.get('quantize-worker')?.getFiles() ?? [])].find((f) => f.endsWith('.js')) ?? '',
           version: modelHash,
         };
         emit('app-config.json', JSON.stringify(config, null, 2));

@@ -17,9 +17,9 @@
  * (the origin that said hello), data-requests (accepted messages), data-dropped (messages from
  * origins not allowed), data-stages (stages of the last explanation) and data-backend.
  */
-import { createClient, type BackendInfo, type ModelInfo, type Stage, type WhycamClient } from '../../worker/client';
+import { startWhycamWorker, type BackendInfo, type ModelInfo, type Stage, type WhycamClient } from '../../worker/client';
 import { normalizeMap, overlay } from '../../src/render';
-import { Camera } from '../camera';
+import { Camera } from '../camera/camera';
 import { normalizeModeFor, methodLabel, type Method } from '../methods';
 import {
   DEFAULT_LIMITS, errorMessage, narrowRules, originAllowed, PROTOCOL_VERSION, validateHostMessage,
@@ -111,21 +111,6 @@ async function fetchJson<T>(url: URL): Promise<T> {
   return (await res.json()) as T;
 }
 
-async function startWorker(url: string): Promise<WhycamClient> {
-  const worker = new Worker(url);
-  const client = createClient(worker);
-  try {
-    state.backend = await client.backendInfo();
-    return client;
-  } catch (e) {
-    worker.terminate();
-    if (url.includes('#')) throw e;
-    // The best binary crashed the worker outright: single-threaded SIMD instead, with no error.
-    console.warn('whycam widget: the worker failed with the best binary; retrying single-threaded', e);
-    return startWorker(`${url}#binary=simd`);
-  }
-}
-
 /** Rules first (so messages can be judged), then the worker and the default model. */
 const configured: Promise<void> = (async () => {
   const config = await fetchJson<WidgetConfig>(new URL('widget-config.json', location.href));
@@ -142,8 +127,9 @@ const started: Promise<void> = (async () => {
   ROOT.dataset.state = 'starting';
   const app = await fetchJson<AppConfig>(new URL('app-config.json', APP_ROOT));
   state.defaultModelUrl = new URL(app.defaultModel.url, APP_ROOT).href;
-  state.client = await startWorker(new URL(app.worker, APP_ROOT).href);
-  const b = state.backend!;
+  const { client, backend: b } = await startWhycamWorker(new URL(app.worker, APP_ROOT).href);
+  state.client = client;
+  state.backend = b;
   ROOT.dataset.backend = `${b.binary ?? b.backend}:${b.threads}`;
 })();
 started.catch((e) => {
@@ -419,4 +405,4 @@ async function registerServiceWorker(): Promise<void> {
 wireControls();
 void registerServiceWorker();
 started.then(() => status('Ready. Waiting for an image from the page.'), () => {});
-if (window.parent === window) status('This is the whycam widget: embed it in a page with embed.js (see widget/README.md).');
+if (window.parent === window) status('This is the whycam widget: embed it in a page with embed.js (see docs/widget.md).');

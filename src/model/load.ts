@@ -163,7 +163,8 @@ async function fromFiles(files: ModelFile[]): Promise<LoadedModel> {
   return { model, metadata, range: rangeFromMetadata(metadata) };
 }
 
-async function fromZip(data: ArrayBuffer | Uint8Array): Promise<LoadedModel> {
+/** The model files in a zip (a Teachable Machine export), without macOS's resource-fork entries. */
+export async function unzipModelFiles(data: ArrayBuffer | Uint8Array): Promise<ModelFile[]> {
   let zip: JSZip;
   try {
     zip = await JSZip.loadAsync(toBytes(data));
@@ -175,7 +176,7 @@ async function fromZip(data: ArrayBuffer | Uint8Array): Promise<LoadedModel> {
     if (entry.dir || baseName(entry.name).startsWith('._') || entry.name.includes('__MACOSX')) continue;
     files.push({ name: entry.name, data: await entry.async('uint8array') });
   }
-  return fromFiles(files);
+  return files;
 }
 
 async function fromUrl(url: string, onProgress?: (f: number) => void): Promise<LoadedModel> {
@@ -200,6 +201,6 @@ export async function loadModel(source: ModelSource): Promise<LoadedModel> {
   if (!source || typeof source !== 'object') throw new WhycamError('BAD_OPTION', 'A model source is { url }, { files } or { zip }.');
   if ('url' in source) return fromUrl(source.url, source.onProgress);
   if ('files' in source) return fromFiles(source.files);
-  if ('zip' in source) return fromZip(source.zip);
+  if ('zip' in source) return fromFiles(await unzipModelFiles(source.zip));
   throw new WhycamError('BAD_OPTION', 'A model source is { url }, { files } or { zip }.');
 }

@@ -58,6 +58,31 @@ export interface NormalizeOptions {
  * Arithmetic is done in float64 and every result is clamped to [0, 1] before it is stored.
  */
 export function normalizeMap(map: RawMap, options: NormalizeOptions): Float32Array {
+  const { mode, percentile, reduced } = prepare(map, options);
+  const n = reduced.length;
+  const out = new Float32Array(n);
+  if (n === 0) return out;
+  const s = scaleOf(reduced, mode, percentile);
+  if (mode === 'signed') {
+    if (s > 0) for (let i = 0; i < n; i++) out[i] = clamp01(0.5 + (0.5 * reduced[i]) / s);
+    else out.fill(0.5);
+  } else if (s > 0) {
+    for (let i = 0; i < n; i++) out[i] = clamp01(reduced[i] / s);
+  }
+  return out;
+}
+
+/**
+ * The raw value that normalizeMap maps to 1 (to 0.5 + 0.5 for `'signed'`): max(p) for
+ * `'positive'`, the percentile of p (else max(p)) for `'abs'`, max|p| for `'signed'`; 0 when
+ * the map shows nothing. What a colour scale's legend labels its right end with.
+ */
+export function normalizationScale(map: RawMap, options: NormalizeOptions): number {
+  const { mode, percentile, reduced } = prepare(map, options);
+  return reduced.length ? scaleOf(reduced, mode, percentile) : 0;
+}
+
+function prepare(map: RawMap, options: NormalizeOptions): { mode: NormalizeMode; percentile: number; reduced: Float64Array } {
   const { width, height, channels, data } = map;
   checkMapShape(data.length, width, height, channels, 'saliency map');
   const mode = options.mode;
@@ -74,29 +99,22 @@ export function normalizeMap(map: RawMap, options: NormalizeOptions): Float32Arr
       `percentile must be in (0, 100]; got ${String(options.percentile)}.`,
     );
   }
+  return { mode, percentile, reduced: reduceChannels(data, width * height, channels, mode) };
+}
 
-  const n = width * height;
-  const reduced = reduceChannels(data, n, channels, mode);
-  const out = new Float32Array(n);
-  if (n === 0) return out;
-
-  if (mode === 'positive') {
-    const m = maxOf(reduced);
-    if (m > 0) for (let i = 0; i < n; i++) out[i] = clamp01(reduced[i] / m);
-  } else if (mode === 'abs') {
-    let s = percentileOf(reduced, percentile);
-    if (!(s > 0)) s = maxOf(reduced);
-    if (s > 0) for (let i = 0; i < n; i++) out[i] = clamp01(reduced[i] / s);
-  } else {
-    let m = 0;
-    for (let i = 0; i < n; i++) {
-      const a = Math.abs(reduced[i]);
-      if (a > m) m = a;
-    }
-    if (m > 0) for (let i = 0; i < n; i++) out[i] = clamp01(0.5 + (0.5 * reduced[i]) / m);
-    else out.fill(0.5);
+/** Step 3's divisor, for a non-empty reduced map. */
+function scaleOf(reduced: Float64Array, mode: NormalizeMode, percentile: number): number {
+  if (mode === 'positive') return maxOf(reduced);
+  if (mode === 'abs') {
+    const s = percentileOf(reduced, percentile);
+    return s > 0 ? s : maxOf(reduced);
   }
-  return out;
+  let m = 0;
+  for (let i = 0; i < reduced.length; i++) {
+    const a = Math.abs(reduced[i]);
+    if (a > m) m = a;
+  }
+  return m;
 }
 
 /** Step 2 of the rule, with step 1 (non-finite -> 0) folded in. Float64 to keep tiny ratios exact. */

@@ -9,7 +9,7 @@
  * weight files, so every file of that load names the unit it must come from, and the service
  * worker's runtime route serves exactly those bytes, cache-first, or refuses.
  *
- * The page's model list (pwa/store.ts) keeps only an index entry for such a model (kind 'url':
+ * The page's model list (pwa/library/store.ts) keeps only an index entry for such a model (kind 'url':
  * its URL and unit, no bytes), so there is one copy of the files on the device, not two.
  */
 

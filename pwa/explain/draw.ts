@@ -3,16 +3,10 @@
  * Drawing: the photo with a heat map over it, the compare grid, the legend. Everything numeric
  * comes from src/render (pure TypeScript, no tfjs), so the page bundle stays small.
  */
-import { colorize, colormapStops, normalizeMap, overlay, type ColormapName } from '../src/render';
-import type { SaliencyMap } from '../src/methods/types';
-import { normalizeModeFor, type Method } from './methods';
-
-/** A square RGBA photo as shown (centre-cropped), also what the worker explains. */
-export interface Picture {
-  data: Uint8ClampedArray;
-  width: number;
-  height: number;
-}
+import { colorize, colormapStops, normalizationScale, normalizeMap, overlay, type ColormapName } from '../../src/render';
+import type { SaliencyMap } from '../../src/methods/types';
+import { normalizeModeFor, type Method } from '../methods';
+import type { Picture } from './picture';
 
 export interface Look {
   colormap: ColormapName;
@@ -22,27 +16,7 @@ export interface Look {
 
 /** The raw value that maps to the top of the colour scale (what normalizeMap divides by). */
 export function mapScale(map: SaliencyMap, method: Method): number {
-  const mode = normalizeModeFor(method);
-  const n = map.width * map.height;
-  const per = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let c = 0; c < map.channels; c++) {
-      const v = map.data[i * map.channels + c];
-      if (!Number.isFinite(v)) continue;
-      const x = mode === 'positive' ? v : Math.abs(v);
-      if (x > best) best = x;
-    }
-    per[i] = best;
-  }
-  if (mode === 'positive') return per.reduce((m, v) => Math.max(m, v), 0);
-  // 'abs' saturates at the 99th percentile (normalizeMap's default).
-  const sorted = per.sort();
-  const rank = 0.99 * (n - 1);
-  const lo = Math.floor(rank);
-  const hi = Math.min(lo + 1, n - 1);
-  const p = sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
-  return p > 0 ? p : sorted[n - 1];
+  return normalizationScale(map, { mode: normalizeModeFor(method) });
 }
 
 export function drawPicture(canvas: HTMLCanvasElement, picture: Picture, map: SaliencyMap | undefined, method: Method, look: Look): void {

@@ -1,0 +1,48 @@
+/**
+ * What the app knows now, shared by its rooms: the worker client, the model, the picture and its
+ * maps, what is shown and how. One object, changed in place; each room re-renders what it owns.
+ *
+ * For tests and diagnosis the root element carries what happened (ROOT.dataset): model="ready",
+ * stages (stages of the current explanation, in arrival order), shown (the method drawn), version
+ * (the build this page runs), facing / camera-switch (the last camera switch).
+ */
+import type { ModelInfo, WhycamClient } from '../../worker/client';
+import type { ColormapName } from '../../src/render';
+import type { SaliencyMap } from '../../src/methods/types';
+import type { Method } from '../methods';
+import type { Look } from '../explain/draw';
+import type { Picture } from '../explain/picture';
+
+/** app-config.json, written by the build (pwa/build/assets-plugin.ts). */
+export interface AppConfig {
+  defaultModel: { url: string; name: string; bytes: number };
+  samples: Array<{ url: string; label: string }>;
+  worker: string;
+}
+
+export interface Prediction { index: number; label: string; probability: number }
+
+export const ROOT = document.documentElement;
+
+export const state = {
+  client: null as WhycamClient | null,
+  config: null as AppConfig | null,
+  model: null as ModelInfo | null,
+  activeModel: 'default',
+  picture: null as Picture | null,
+  maps: {} as Partial<Record<Method, SaliencyMap>>,
+  skipped: {} as Partial<Record<Method, string>>,
+  predictions: [] as Prediction[],
+  classIndex: -1,
+  method: 'gradcam' as Method | 'compare',
+  /** Once the person picks a method, a new stage no longer switches the view. */
+  methodPicked: false,
+  colormap: 'turbo' as ColormapName,
+  opacity: 0.55,
+  live: false,
+  liveFrames: [] as number[],
+};
+
+export function look(): Look {
+  return { colormap: state.colormap, opacity: state.opacity };
+}
