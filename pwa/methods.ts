@@ -6,8 +6,8 @@ import type { NormalizeMode } from '../src/render';
 export type Method = MethodName;
 
 /** The registry's methods in the switcher's order: class maps first, then the sharp maps. */
-export function methodList(): ReadonlyArray<{ id: Method; label: string; coarse: boolean; what: string }> {
-  return listMethods().map((m) => ({ id: m.name, label: m.label, coarse: m.stage === 'class-maps', what: m.description }));
+export function methodList(): ReadonlyArray<{ id: Method; label: string; coarse: boolean; what: string; byDefault: boolean }> {
+  return listMethods().map((m) => ({ id: m.name, label: m.label, coarse: m.stage === 'class-maps', what: m.description, byDefault: m.byDefault }));
 }
 
 export function methodLabel(m: Method): string {
@@ -19,5 +19,5 @@ export function normalizeModeFor(m: Method): NormalizeMode {
   return isMethodName(m) ? getMethod(m).normalize : 'abs';
 }
 
-/** The methods registered when the app starts (the app registers none of its own). */
-export const METHODS = methodList();
+/** The methods every explanation computes (the registry's defaults), in the switcher. */
+export const METHODS = methodList().filter((m) => m.byDefault);

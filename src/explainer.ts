@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { WhycamError } from './errors';
 import type { ImageInput } from './image/types';
-import { flattenModel, type FlatGraph } from './model/graph';
+import { flattenModel, type FlatGraph, type GraphOp } from './model/graph';
 import { analyseCamHead, findTargetLayer, inputSpecOf, type CamHead, type InputSpec, type TargetLayer } from './model/inspect';
 import { loadModel, type LoadedModel, type ModelMetadata, type ModelSource } from './model/load';
 import { imageToInput, INPUT_RANGES, type InputRange } from './model/preprocess';
@@ -15,7 +15,8 @@ import { runForward, type ForwardRecord } from './record/forward';
 import { WeightCache } from './gradients/weight-cache';
 import { planFusion, type FusionPlan } from './record/fusion';
 import { getMethod, needsTargetLayer, resolveMethods, withDependencies } from './methods/registry';
-import { MAP_STAGES, type MapStageName, type MethodDescriptor, type MethodName, type Need, type SaliencyMap } from './methods/types';
+import { MAP_STAGES, type FillInputs, type MapStageName, type MethodDescriptor, type MethodName, type Need, type SaliencyMap } from './methods/types';
+import { gaussian } from './methods/sampling';
 import { SharedPasses } from './shared-passes';
 import { SampledPasses, type MethodProgress } from './sampled-passes';
 
@@ -97,6 +98,26 @@ const INPUT_DOMAINS: Record<InputRange, { min: number; max: number }> = {
   '-1..1': { min: -1, max: 1 },
   '0..255': { min: 0, max: 255 },
 };
+
+export interface ScoreOptions {
+  /** 'probability' (default) or the 'logit' y^c. */
+  kind?: 'logit' | 'probability';
+  batchSize?: number;
+  signal?: { readonly aborted: boolean };
+  onProgress?: (progress: MethodProgress) => void;
+  /** The name progress reports carry. Default 'scores'. */
+  progressName?: string;
+}
+
+/** A tfjs-layers LayerVariable, as far as the randomisation reads and writes it. */
+interface WeightVariable {
+  read(): tf.Tensor;
+  write(value: tf.Tensor): void;
+}
+
+function trainableOf(op: GraphOp): WeightVariable[] {
+  return (op.layer.trainableWeights as WeightVariable[] | undefined) ?? [];
+}
 
 function methodOptionsOf(options: ExplainOptions, name: MethodName): Record<string, unknown> {
   const all = options.methodOptions;
@@ -361,6 +382,82 @@ export class Explainer {
       return (first.value as PredictionStage).predictions;
     } finally {
       await gen.return();
+    }
+  }
+
+  /** The values the model's input takes (its range as numbers). */
+  get inputDomain(): { min: number; max: number } {
+    return INPUT_DOMAINS[this.range];
+  }
+
+  /** The model's input for an image, as the model sees it: row-major HWC in its value range. */
+  modelInput(image: ImageInput): Float32Array {
+    const x = imageToInput(image, this.input, this.range);
+    try {
+      return Float32Array.from(x.dataSync());
+    } finally {
+      x.dispose();
+    }
+  }
+
+  /**
+   * The class probability (or logit) of `count` inputs that `fill` writes batch by batch (row-major
+   * [n, H, W, C] in the model's value range): forward passes only, each value freed after its last use.
+   */
+  async scoreInputs(count: number, fill: FillInputs, classIndex: number, options: ScoreOptions = {}): Promise<Float32Array> {
+    if (this.disposed) throw new WhycamError('BAD_OPTION', 'This explainer has been disposed.');
+    const sampled = new SampledPasses({
+      graph: this.graph, plan: this.fusionPlan(null), cache: this.cache, input: this.input, classIndex: this.resolveClass(classIndex),
+      signal: options.signal, onProgress: options.onProgress,
+    });
+    return sampled.scores(options.progressName ?? 'scores', count, fill, options.batchSize ?? 32, options.kind ?? 'probability');
+  }
+
+  /** Paths of the layers that have trainable weights, from the output down (a cascading randomisation's order). */
+  weightedLayers(): string[] {
+    return this.graph.ops.filter((op) => trainableOf(op).length > 0).map((op) => op.path).reverse();
+  }
+
+  /**
+   * Replaces the trainable weights of the named layers with seeded random values (kernels: zero
+   * mean and each tensor's own standard deviation; vectors such as biases and batch-norm scales:
+   * their own mean and deviation), for the model-randomisation sanity check. Returns the function
+   * that puts the trained weights back; until then every request sees the random ones.
+   */
+  randomizeLayers(paths: string[], seed: number): () => void {
+    const normal = gaussian(seed);
+    const saved: Array<{ variable: WeightVariable; value: tf.Tensor }> = [];
+    const restore = () => {
+      for (const { variable, value } of saved.reverse()) {
+        variable.write(value);
+        value.dispose();
+      }
+      saved.length = 0;
+      this.cache.dispose();
+    };
+    try {
+      for (const path of paths) {
+        const op = this.graph.ops.find((o) => o.path === path);
+        if (!op) throw new WhycamError('UNKNOWN_LAYER', `No layer '${path}' in this model.`);
+        for (const variable of trainableOf(op)) {
+          const old = variable.read();
+          const values = old.dataSync();
+          let mean = 0, sq = 0;
+          for (const v of values) mean += v / values.length;
+          for (const v of values) sq += (v - mean) ** 2 / values.length;
+          const std = Math.sqrt(sq) || 0.05;
+          const centre = old.rank >= 2 ? 0 : mean;
+          saved.push({ variable, value: tf.clone(old) });
+          const random = tf.tensor(Float32Array.from(values, () => centre + std * normal()), old.shape);
+          variable.write(random);
+          random.dispose();
+        }
+      }
+      this.cache.dispose();
+      return restore;
+    } catch (e) {
+      restore();
+      throw e;
     }
   }
 

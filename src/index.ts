@@ -28,3 +28,7 @@ export type {
   CompareLevelsOptions, CompareOptions, FidelityReport, ImageFidelity, LevelReport, ModelArtifactsOut, ModelJsonInput, QuantizationLevel,
   QuantizationReport, QuantizedArtifacts, QuantizedWeightSpec, QuantizeOptions, WeightDataInput,
 } from './quantize';
+export { evaluateTrust, TRUST_METRICS } from './trust/evaluate';
+export type { MapTrust, TrustMetric, TrustOptions, TrustReport } from './trust/evaluate';
+export type { Curve } from './trust/curves';
+export type { SanityStep } from './trust/sanity';

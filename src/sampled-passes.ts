@@ -15,6 +15,7 @@ import type { FusionPlan } from './record/fusion';
 import type { FillInputs, MethodName, TakeGradients } from './methods/types';
 
 export interface MethodProgress {
+  /** The method (or the measure, e.g. 'deletion') making progress. */
   method: MethodName;
   done: number;
   total: number;
@@ -59,8 +60,8 @@ export class SampledPasses {
     return tf.tensor4d(values, [n, height, width, channels]);
   }
 
-  /** y^c of each of `count` inputs that `fill` writes batch by batch. */
-  async scores(method: MethodName, count: number, fill: FillInputs, batchSize: number): Promise<Float32Array> {
+  /** y^c (or the class probability) of each of `count` inputs that `fill` writes batch by batch. */
+  async scores(method: MethodName, count: number, fill: FillInputs, batchSize: number, kind: 'logit' | 'probability' = 'logit'): Promise<Float32Array> {
     this.check(count, batchSize);
     const { graph, plan, cache, classIndex } = this.init;
     const out = new Float32Array(count);
@@ -70,9 +71,10 @@ export class SampledPasses {
       try {
         const record = runForward(graph, x, plan, cache, { scoresOnly: true });
         try {
-          const [, classes] = record.logits.shape;
-          const logits = record.logits.dataSync();
-          for (let i = 0; i < n; i++) out[start + i] = logits[i * classes + classIndex];
+          const values = kind === 'logit' ? record.logits : record.probabilities;
+          const [, classes] = values.shape;
+          const v = values.dataSync();
+          for (let i = 0; i < n; i++) out[start + i] = v[i * classes + classIndex];
         } finally {
           record.dispose();
         }
