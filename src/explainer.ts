@@ -14,7 +14,7 @@ import { loadModel, type LoadedModel, type ModelMetadata, type ModelSource } fro
 import { imageToInput, INPUT_RANGES, type InputRange } from './model/preprocess';
 import { runForward, type ForwardRecord } from './record/forward';
 import { BackwardPass } from './gradients/backward';
-import { WeightCache } from './gradients/weight-cache';
+import { WeightCache } from './model/weight-cache';
 import { planFusion, type FusionPlan } from './record/fusion';
 import { camMap } from './methods/cam';
 import { gradCamMap } from './methods/grad-cam';
