@@ -89,9 +89,6 @@ export interface ModelDescription {
   layers: number;
 }
 
-const CLASS_MAP_METHODS: MethodName[] = ['cam', 'gradcam'];
-const GRADIENT_METHODS: MethodName[] = ['vanilla', 'guided'];
-
 export class Explainer {
   readonly model: tfl.LayersModel;
   readonly graph: FlatGraph;

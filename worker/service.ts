@@ -11,7 +11,7 @@ import { Explainer } from '../src/explainer';
 import type { Stage } from '../src/explainer';
 import { WhycamError } from '../src/errors';
 import type { ModelFile, ModelSource } from '../src/model/load';
-import { METHOD_NAMES, type MethodName, type SaliencyMap } from '../src/methods/types';
+import type { MethodName, SaliencyMap } from '../src/methods/types';
 import { isBlob, isImageBitmap, readBlob, toImageInput, type ImageDecoders } from './image';
 import {
   cancelledError, toWhycamError,
@@ -208,7 +208,6 @@ export class WhycamService implements WorkerApi {
       this.counts.started++;
       const opts = { ...(options ?? {}) } as WireExplainOptions & { signal?: unknown };
       delete opts.signal;
-      const methods: readonly MethodName[] = Array.isArray(opts.methods) ? opts.methods : METHOD_NAMES;
       // The engine computes Guided Grad-CAM from the Grad-CAM and guided maps it has already
       // yielded: those must stay readable here, so they go out as copies.
       const summary: ExplainSummary = { predictions: [], classIndex: -1, stages: [] };
