@@ -29,14 +29,13 @@
  */
 import { CacheableResponse } from 'workbox-cacheable-response';
 import { Strategy, type StrategyHandler } from 'workbox-strategies';
+import { expectedWeightBytes, weightSizeMismatch, type ManifestWeight } from '../src/model-files/weights';
 import { UNIT_PARAM_RE, type UnitFile, type UnitInfo, type UrlModelReply, type UrlModelRequest } from './url-models';
 
 declare const self: ServiceWorkerGlobalScope;
 
 export const URL_MODEL_CACHE = 'whycam-url-models-v1';
 const PREFIX = '__whycam/url-models/';
-
-const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, float16: 2, uint16: 2, uint8: 1, bool: 1 };
 
 /** Only complete, successful answers are kept (never a 206 part or an opaque response). */
 const cacheable = new CacheableResponse({ statuses: [200] });
@@ -135,7 +134,7 @@ function fileName(url: string): string {
 async function add(modelUrl: string, progress: (loaded: number, total: number) => void): Promise<{ info: UnitInfo; changed: boolean }> {
   const url = new URL(modelUrl).href;
   const modelJson = await download(url, 'model.json');
-  let manifest: { weightsManifest?: Array<{ paths: string[]; weights: Array<{ shape: number[]; dtype: string; quantization?: { dtype: string } }> }> };
+  let manifest: { weightsManifest?: Array<{ paths: string[]; weights: ManifestWeight[] }> };
   try {
     manifest = JSON.parse(new TextDecoder().decode(modelJson)) as typeof manifest;
   } catch {
@@ -144,9 +143,9 @@ async function add(modelUrl: string, progress: (loaded: number, total: number) =
   if (!Array.isArray(manifest.weightsManifest)) throw new UrlModelError('That URL is not a tfjs layers model.json (no weightsManifest).');
   const groups = manifest.weightsManifest.map((g) => ({
     urls: g.paths.map((p) => weightUrl(url, p)),
-    expected: g.weights.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1) * (DTYPE_BYTES[w.quantization?.dtype ?? w.dtype] ?? 4), 0),
+    expected: expectedWeightBytes(g.weights),
   }));
-  const total = modelJson.byteLength + groups.reduce((s, g) => s + g.expected, 0);
+  const total = modelJson.byteLength + groups.reduce((s, g) => s + (g.expected ?? 0), 0);
   let loaded = modelJson.byteLength;
   progress(loaded, total);
 
@@ -162,9 +161,8 @@ async function add(modelUrl: string, progress: (loaded: number, total: number) =
       progress(Math.min(loaded, total), total);
       files.push({ url: u, name: fileName(u), bytes: data.byteLength, sha256: await sha256(data), data });
     }
-    if (got !== g.expected) {
-      throw new UrlModelError(`The weight files hold ${got} bytes where model.json promises ${g.expected}: the download is incomplete or the files do not belong together.`);
-    }
+    const mismatch = weightSizeMismatch(got, g.expected);
+    if (mismatch) throw new UrlModelError(mismatch);
   }
   let name: string | undefined;
   const metaUrl = new URL('metadata.json', url).href;
