@@ -42,7 +42,7 @@ describe('readZip', () => {
     const zip = new JSZip();
     zip.file('a.txt', 'hello');
     const bytes = await zip.generateAsync({ type: 'uint8array' });
-    const files = await readZip(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const files = await readZip(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
     expect(new TextDecoder().decode(files[0].data)).toBe('hello');
   });
 
