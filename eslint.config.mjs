@@ -95,7 +95,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    files: under('**/*.ts'),
+    files: ['**/*.ts'],
     plugins: { boundaries, 'import-x': importX },
     settings: {
       'import/resolver': { node: { extensions: ['.ts', '.js', '.json'] } },
@@ -110,10 +110,14 @@ export default tseslint.config(
       'import-x/no-cycle': 'error',
     },
   },
-  // No tfjs where it must not run: render never (pages import it), the page and the methods not at runtime.
+  // No tfjs where it must not run: render, image and model-files never (pages import them), the page and the methods not at runtime.
   {
-    files: under('src/render/**/*.ts'),
-    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: TFJS, message: 'src/render is plain TypeScript over typed arrays: no tfjs.' }] }] },
+    files: under('src/render/**/*.ts', 'src/image/**/*.ts', 'src/model-files/**/*.ts'),
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [{ group: TFJS, message: 'src/render, src/image and src/model-files are plain TypeScript that pages load: no tfjs.' }],
+      }],
+    },
   },
   {
     files: under('pwa/**/*.ts', 'src/methods/**/*.ts'),

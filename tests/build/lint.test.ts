@@ -30,6 +30,7 @@ const rulesOf = (file: string): string[] => {
 describe('each layer rule fails on a file that breaks it', () => {
   test.each([
     ['src/render/bad-tfjs.ts', '@typescript-eslint/no-restricted-imports', 'render imports tfjs (even a type)'],
+    ['src/model-files/bad-tfjs.ts', '@typescript-eslint/no-restricted-imports', 'the tfjs-free model-file helpers import tfjs'],
     ['src/render/bad-model.ts', 'boundaries/dependencies', 'render imports from outside render, image types and errors'],
     ['src/render/bad-image-runtime.ts', 'boundaries/dependencies', 'render imports a runtime value from image'],
     ['src/image/bad-render.ts', 'boundaries/dependencies', 'image imports render'],
