@@ -12,6 +12,7 @@
  *   widget/embed.js (stable name, for other sites' pages), widget-config.json (the allowlist, from
  *   WHYCAM_WIDGET_ORIGINS) and a demo host page, precached by the same service worker.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { DefinePlugin, type Configuration } from 'webpack';
 import MinimizerPlugin from 'minimizer-webpack-plugin';
@@ -55,7 +56,6 @@ const engine: Configuration = {
       // Emit the three tfjs-backend-wasm binaries next to the bundle.
       apply(compiler) {
         const { RawSource } = compiler.webpack.sources;
-        const fs = require('fs') as typeof import('fs');
         compiler.hooks.thisCompilation.tap('EmitTfjsWasm', (compilation) => {
           compilation.hooks.processAssets.tap({ name: 'EmitTfjsWasm', stage: compiler.webpack.Compilation.PROCESS_ASSETS_STAGE_ADDITIONAL }, () => {
             for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) {

@@ -7,8 +7,8 @@
  */
 import { CacheableResponse } from 'workbox-cacheable-response';
 import { Strategy, type StrategyHandler } from 'workbox-strategies';
+import { expectedWeightBytes, weightSizeMismatch, type ManifestWeight } from '../src/model-files/weights';
 import { UNIT_PARAM_RE, type UnitFile, type UnitInfo, type UrlModelReply, type UrlModelRequest } from './library/url-models';
-import { expectedGroupBytes, type WeightGroup } from './library/weights-check';
 
 declare const self: ServiceWorkerGlobalScope;
 
@@ -112,7 +112,7 @@ function fileName(url: string): string {
 async function add(modelUrl: string, progress: (loaded: number, total: number) => void): Promise<{ info: UnitInfo; changed: boolean }> {
   const url = new URL(modelUrl).href;
   const modelJson = await download(url, 'model.json');
-  let manifest: { weightsManifest?: WeightGroup[] };
+  let manifest: { weightsManifest?: Array<{ paths: string[]; weights: ManifestWeight[] }> };
   try {
     manifest = JSON.parse(new TextDecoder().decode(modelJson)) as typeof manifest;
   } catch {
@@ -121,9 +121,9 @@ async function add(modelUrl: string, progress: (loaded: number, total: number) =
   if (!Array.isArray(manifest.weightsManifest)) throw new UrlModelError('That URL is not a tfjs layers model.json (no weightsManifest).');
   const groups = manifest.weightsManifest.map((g) => ({
     urls: g.paths.map((p) => weightUrl(url, p)),
-    expected: expectedGroupBytes(g),
+    expected: expectedWeightBytes(g.weights),
   }));
-  const total = modelJson.byteLength + groups.reduce((s, g) => s + g.expected, 0);
+  const total = modelJson.byteLength + groups.reduce((s, g) => s + (g.expected ?? 0), 0);
   let loaded = modelJson.byteLength;
   progress(loaded, total);
 
@@ -139,9 +139,8 @@ async function add(modelUrl: string, progress: (loaded: number, total: number) =
       progress(Math.min(loaded, total), total);
       files.push({ url: u, name: fileName(u), bytes: data.byteLength, sha256: await sha256(data), data });
     }
-    if (got !== g.expected) {
-      throw new UrlModelError(`The weight files hold ${got} bytes where model.json promises ${g.expected}: the download is incomplete or the files do not belong together.`);
-    }
+    const mismatch = weightSizeMismatch(got, g.expected);
+    if (mismatch) throw new UrlModelError(mismatch);
   }
   let name: string | undefined;
   const metaUrl = new URL('metadata.json', url).href;

@@ -1,7 +1,7 @@
 /**
  * The progressive pipeline: one forward pass, the prediction, then the map stages in order
  * (src/methods/types.ts MAP_STAGES), each computing the requested methods of the registry that
- * belong to it from values shared across methods (src/shared-passes.ts). Each stage is usable alone.
+ * belong to it from values shared across methods (src/passes/shared.ts). Each stage is usable alone.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -12,13 +12,13 @@ import { analyseCamHead, findTargetLayer, inputSpecOf, type CamHead, type InputS
 import { loadModel, type LoadedModel, type ModelMetadata, type ModelSource } from './model/load';
 import { imageToInput, INPUT_RANGES, type InputRange } from './model/preprocess';
 import { runForward, type ForwardRecord } from './record/forward';
-import { WeightCache } from './gradients/weight-cache';
+import { WeightCache } from './model/weight-cache';
 import { planFusion, type FusionPlan } from './record/fusion';
 import { getMethod, needsTargetLayer, resolveMethods, withDependencies } from './methods/registry';
 import { MAP_STAGES, type FillInputs, type MapStageName, type MethodDescriptor, type MethodName, type Need, type SaliencyMap } from './methods/types';
 import { gaussian } from './methods/sampling';
-import { SharedPasses } from './shared-passes';
-import { SampledPasses, type MethodProgress } from './sampled-passes';
+import { SharedPasses } from './passes/shared';
+import { SampledPasses, type MethodProgress } from './passes/sampled';
 
 export type { MethodProgress };
 

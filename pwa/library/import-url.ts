@@ -11,7 +11,7 @@ import { nameFromFiles } from './import-files';
 import { deleteUserModel, loadModel, renderModels } from './models';
 import { saveModel, saveUrlModel, StorageError } from './store';
 import { serviceWorkerOwnsUrlModels, urlModel } from './url-models';
-import { expectedGroupBytes, type WeightGroup } from './weights-check';
+import { expectedWeightBytes, type ManifestWeight } from '../../src/model-files/weights';
 
 async function importUrl(raw: string): Promise<void> {
   const importStatus = $('import-status');
@@ -66,11 +66,11 @@ async function importUrlByPage(url: URL): Promise<void> {
     const res = await fetch(url, { mode: 'cors', cache: 'no-store' });
     if (!res.ok) throw new StorageError(`The model URL answered ${res.status} ${res.statusText}: check the address (it should end in model.json).`);
     const modelJson = await res.blob();
-    const manifest = JSON.parse(await modelJson.text()) as { weightsManifest?: WeightGroup[] };
+    const manifest = JSON.parse(await modelJson.text()) as { weightsManifest?: Array<{ paths: string[]; weights: ManifestWeight[] }> };
     if (!Array.isArray(manifest.weightsManifest)) throw new StorageError('That URL is not a tfjs layers model.json (no weightsManifest).');
     const parts: Array<{ name: string; data: Blob }> = [{ name: 'model.json', data: modelJson }];
     for (const group of manifest.weightsManifest) {
-      const expected = expectedGroupBytes(group);
+      const expected = expectedWeightBytes(group.weights);
       let got = 0;
       for (const p of group.paths) {
         const r = await fetch(new URL(p, url), { mode: 'cors', cache: 'no-store' });
@@ -79,7 +79,7 @@ async function importUrlByPage(url: URL): Promise<void> {
         got += data.size;
         parts.push({ name: p, data });
       }
-      if (got !== expected) throw new StorageError(`The weight files hold ${got} bytes where model.json promises ${expected}: the download is incomplete or the files do not belong together.`);
+      if (expected !== null && got !== expected) throw new StorageError(`The weight files hold ${got} bytes where model.json promises ${expected}: the download is incomplete or the files do not belong together.`);
     }
     const meta = await fetch(new URL('metadata.json', url), { mode: 'cors', cache: 'no-store' }).catch(() => null);
     if (meta?.ok) parts.push({ name: 'metadata.json', data: await meta.blob() });

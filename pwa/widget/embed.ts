@@ -86,7 +86,7 @@ export class Widget {
   private readonly onMessage: (e: MessageEvent) => void;
   private helloId = '';
 
-  constructor(target: string | Element, private readonly options: EmbedOptions = {}) {
+  constructor(target: string | Element, options: EmbedOptions = {}) {
     const parent = typeof target === 'string' ? document.querySelector(target) : target;
     if (!parent) throw new WhycamEmbedError('BAD_OPTION', `No element matches ${String(target)}.`);
     const src = new URL(options.src ?? defaultSrc, location.href);

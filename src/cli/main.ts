@@ -27,7 +27,9 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
       io.stdout(usage());
       return EXIT.OK;
     }
-    // Required only now, so --help and command-line errors answer without loading tfjs (~0.4 s).
+    // Required only now, so --help and command-line errors answer without loading tfjs (~0.4 s); a synchronous
+    // require because tsx's CommonJS hook (bin.cjs) does not compile an import() of a .ts file.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { explainCommand } = require('./explain') as typeof import('./explain');
     await explainCommand(command.args, { out: (line) => io.stdout(`${line}\n`) });
     return EXIT.OK;

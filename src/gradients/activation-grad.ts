@@ -8,35 +8,10 @@
  *   other activation (sigmoid, tanh, ELU, swish, ...) passes its true gradient.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { ActivationSpec } from '../model/activation';
 import { reluBackward } from './kernels/relu-backward';
 
 export type GradMode = 'vanilla' | 'guided';
-
-/** Activation descriptor, independent of where it came from (a layer's `activation`, a ReLU layer, ...). */
-export type ActivationSpec =
-  | { kind: 'linear' }
-  | { kind: 'relu'; maxValue?: number; threshold?: number }
-  | { kind: 'leaky'; alpha: number | tf.Tensor }
-  | { kind: 'sigmoid' }
-  | { kind: 'tanh' }
-  | { kind: 'softmax'; axis: number }
-  /** Anything else: differentiate `fn` with tfjs autodiff (elementwise kernels exist on every backend). */
-  | { kind: 'other'; name: string; fn: (z: tf.Tensor) => tf.Tensor };
-
-/** Maps a tfjs-layers Activation object to a spec. */
-export function activationSpecOf(activation: { getClassName(): string; apply(t: tf.Tensor): tf.Tensor } | null | undefined): ActivationSpec {
-  if (!activation) return { kind: 'linear' };
-  const name = activation.getClassName();
-  switch (name) {
-    case 'linear': return { kind: 'linear' };
-    case 'relu': return { kind: 'relu' };
-    case 'relu6': return { kind: 'relu', maxValue: 6 };
-    case 'sigmoid': return { kind: 'sigmoid' };
-    case 'tanh': return { kind: 'tanh' };
-    case 'softmax': return { kind: 'softmax', axis: -1 };
-    default: return { kind: 'other', name, fn: (z) => activation.apply(z) };
-  }
-}
 
 /**
  * dL/dz given dL/dy, where y = act(z). `z` is the activation's input, `y` its output

@@ -9,7 +9,7 @@ import type { ForwardRecord } from '../record/forward';
 import type { GradMode } from './activation-grad';
 import { opInputGrads } from './layer-grads';
 import { chainInputGrad } from './chain-grad';
-import type { WeightCache } from './weight-cache';
+import type { WeightCache } from '../model/weight-cache';
 
 export class BackwardPass {
   private readonly grads = new Map<number, tf.Tensor>();

@@ -4,12 +4,11 @@
  * flipped folded filter, which is the input gradient of conv and batch norm together.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { FusedChain } from '../record/fusion';
-import { chainWeights } from '../record/forward';
+import { weightKey, type WeightCache } from '../model/weight-cache';
+import { chainGeometry, chainWeights, chainWeightsKey, type FusedChain } from '../record/fusion';
 import type { GradMode } from './activation-grad';
 import { reluBackward } from './kernels/relu-backward';
 import { conv2dBackwardFilter, conv2dInputGrad, depthwiseBackwardFilter, depthwiseInputGrad } from './conv-input-grad';
-import type { WeightCache } from './weight-cache';
 
 export function chainInputGrad(chain: FusedChain, x: tf.Tensor, y: tf.Tensor, dy: tf.Tensor, mode: GradMode, cache: WeightCache): tf.Tensor {
   return tf.tidy(() => {
@@ -19,10 +18,8 @@ export function chainInputGrad(chain: FusedChain, x: tf.Tensor, y: tf.Tensor, dy
     const dz = a.kind === 'linear' ? dy
       : reluBackward(y, dy, { lower: 0, upper: a.kind === 'relu6' ? 6 : Infinity, negativeSlope: a.kind === 'leakyrelu' ? a.alpha : 0, guided });
     const { filter } = chainWeights(chain, cache);
-    const l = chain.conv.layer as unknown as { strides: number[]; dilationRate: number[] | number };
-    const d = typeof l.dilationRate === 'number' ? [l.dilationRate, l.dilationRate] : l.dilationRate;
-    const g = { strides: [l.strides[0], l.strides[1]] as [number, number], dilations: [d[0], d[1]] as [number, number], pad: chain.padding };
-    const key = `${chain.conv.path}#${(chain.conv.layer as unknown as { id: number }).id}:fold${chain.bn ? '+bn' : ''}:back`;
+    const g = chainGeometry(chain);
+    const key = weightKey(chain.conv, `${chainWeightsKey(chain)}:back`);
     if (chain.conv.className === 'DepthwiseConv2D') {
       const back = cache.get(key, () => depthwiseBackwardFilter(filter)) as tf.Tensor4D;
       return depthwiseInputGrad(x.shape, dz as tf.Tensor4D, filter.shape, back, g);

@@ -9,17 +9,8 @@
  * spatially flipped filter at dilation d.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { ConvGeometry as Geometry, ExplicitPadding as Explicit } from '../model/conv-geometry';
 import { dilatePad } from './kernels/dilate-pad';
-
-export type Padding = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
-
-interface Geometry {
-  strides: [number, number];
-  dilations: [number, number];
-  pad: Padding;
-}
-
-type Explicit = [[number, number], [number, number], [number, number], [number, number]];
 
 /**
  * dy, and the padding, such that a stride-1 correlation with the flipped filter yields dx of

@@ -7,10 +7,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GraphOp } from '../model/graph';
 import { WhycamError } from '../errors';
-import { activationGrad, activationSpecOf, type ActivationSpec, type GradMode } from './activation-grad';
-import { conv2dBackwardFilter, conv2dInputGrad, depthwiseBackwardFilter, depthwiseInputGrad, type Padding } from './conv-input-grad';
-import { splitActivationOf } from '../record/forward';
-import type { WeightCache } from './weight-cache';
+import { layerActivationSpec, splitActivationOf } from '../model/activation';
+import { convGeometry } from '../model/conv-geometry';
+import { weightKey, type WeightCache } from '../model/weight-cache';
+import { activationGrad, type GradMode } from './activation-grad';
+import { conv2dBackwardFilter, conv2dInputGrad, depthwiseBackwardFilter, depthwiseInputGrad } from './conv-input-grad';
 
 export interface OpGradContext {
   op: GraphOp;
@@ -26,14 +27,6 @@ export interface OpGradContext {
 
 type LayerVar = { read(): tf.Tensor };
 const weight = (op: GraphOp, field: string): tf.Tensor => (op.layer[field] as LayerVar).read();
-const key = (op: GraphOp, what: string) => `${op.layer.name}#${(op.layer as unknown as { id: number }).id}:${what}`;
-
-function geometry(op: GraphOp): { strides: [number, number]; dilations: [number, number]; pad: Padding } | null {
-  const l = op.layer as unknown as { strides: number[]; dilationRate: number[] | number; padding: string; dataFormat: string };
-  if (l.dataFormat !== 'channelsLast' || (l.padding !== 'same' && l.padding !== 'valid')) return null;
-  const d = typeof l.dilationRate === 'number' ? [l.dilationRate, l.dilationRate] : l.dilationRate;
-  return { strides: [l.strides[0], l.strides[1]], dilations: [d[0], d[1]], pad: l.padding };
-}
 
 /** Gradient w.r.t. the input of the linear part (conv/dense without activation), or null if no rule. */
 function linearPartGrad(ctx: OpGradContext, dz: tf.Tensor): tf.Tensor | null {
@@ -41,26 +34,26 @@ function linearPartGrad(ctx: OpGradContext, dz: tf.Tensor): tf.Tensor | null {
   const x = inputs[0];
   switch (op.className) {
     case 'Conv2D': {
-      const g = geometry(op);
+      const g = convGeometry(op);
       if (!g || x.rank !== 4) return null;
       const k = weight(op, 'kernel') as tf.Tensor4D;
-      const back = cache.get(key(op, 'conv-back'), () => conv2dBackwardFilter(k)) as tf.Tensor4D;
+      const back = cache.get(weightKey(op, 'conv-back'), () => conv2dBackwardFilter(k)) as tf.Tensor4D;
       return conv2dInputGrad(x.shape, dz as tf.Tensor4D, k.shape, back, g);
     }
     case 'DepthwiseConv2D': {
-      const g = geometry(op);
+      const g = convGeometry(op);
       if (!g || x.rank !== 4) return null;
       const k = weight(op, 'depthwiseKernel') as tf.Tensor4D;
-      const back = cache.get(key(op, 'dw-back'), () => depthwiseBackwardFilter(k)) as tf.Tensor4D;
+      const back = cache.get(weightKey(op, 'dw-back'), () => depthwiseBackwardFilter(k)) as tf.Tensor4D;
       return depthwiseInputGrad(x.shape, dz as tf.Tensor4D, k.shape, back, g);
     }
     case 'SeparableConv2D': {
-      const g = geometry(op);
+      const g = convGeometry(op);
       if (!g || x.rank !== 4) return null;
       const dk = weight(op, 'depthwiseKernel') as tf.Tensor4D;
       const pk = weight(op, 'pointwiseKernel') as tf.Tensor4D;
-      const pBack = cache.get(key(op, 'pw-back'), () => conv2dBackwardFilter(pk)) as tf.Tensor4D;
-      const dBack = cache.get(key(op, 'dw-back'), () => depthwiseBackwardFilter(dk)) as tf.Tensor4D;
+      const pBack = cache.get(weightKey(op, 'pw-back'), () => conv2dBackwardFilter(pk)) as tf.Tensor4D;
+      const dBack = cache.get(weightKey(op, 'dw-back'), () => depthwiseBackwardFilter(dk)) as tf.Tensor4D;
       return tf.tidy(() => {
         const dMid = tf.conv2d(dz as tf.Tensor4D, pBack, 1, 'valid');
         return depthwiseInputGrad(x.shape, dMid, dk.shape, dBack, g);
@@ -79,30 +72,6 @@ function linearPartGrad(ctx: OpGradContext, dz: tf.Tensor): tf.Tensor | null {
   }
 }
 
-function layerActivationSpec(op: GraphOp): ActivationSpec | null {
-  const l = op.layer as Record<string, unknown>;
-  switch (op.className) {
-    case 'Activation':
-      return activationSpecOf(l.activation as Parameters<typeof activationSpecOf>[0]);
-    case 'ReLU': {
-      const maxValue = l.maxValue as number | null | undefined;
-      return maxValue == null ? { kind: 'relu' } : { kind: 'relu', maxValue };
-    }
-    case 'LeakyReLU':
-      return { kind: 'leaky', alpha: l.alpha as number };
-    case 'PReLU':
-      return { kind: 'leaky', alpha: (l.alpha as LayerVar).read() };
-    case 'ThresholdedReLU':
-      return { kind: 'relu', threshold: l.theta as number };
-    case 'Softmax':
-      return { kind: 'softmax', axis: (l.axis as number | undefined) ?? -1 };
-    case 'ELU':
-      return { kind: 'other', name: 'elu', fn: (z) => (op.layer.apply(z) as tf.Tensor) };
-    default:
-      return null;
-  }
-}
-
 const IDENTITY = new Set(['Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'ActivityRegularization']);
 
 /** Rules for layers without weights in the linear sense: pooling, merges, reshapes, normalisation. */
@@ -116,7 +85,7 @@ function structuralGrad(ctx: OpGradContext, dy: tf.Tensor): Array<tf.Tensor | nu
       const axis = l.axis as number;
       if (axis !== -1 && axis !== x.rank - 1) return null;
       // Inference mode: y = (x - mean) * gamma / sqrt(var + eps) + beta, so dx = dy * gamma / sqrt(var + eps).
-      const scale = cache.get(key(op, 'bn-scale'), () => {
+      const scale = cache.get(weightKey(op, 'bn-scale'), () => {
         const inv = tf.rsqrt(tf.add(weight(op, 'movingVariance'), l.epsilon as number));
         return l.scale ? tf.mul(inv, weight(op, 'gamma')) : inv;
       });
@@ -125,7 +94,7 @@ function structuralGrad(ctx: OpGradContext, dy: tf.Tensor): Array<tf.Tensor | nu
     case 'MaxPooling2D':
     case 'AveragePooling2D': {
       if (l.dataFormat !== 'channelsLast') return null;
-      const attrs = { filterSize: l.poolSize as [number, number], strides: l.strides as [number, number], pad: l.padding as Padding };
+      const attrs = { filterSize: l.poolSize as [number, number], strides: l.strides as [number, number], pad: l.padding as 'same' | 'valid' };
       if (op.className === 'MaxPooling2D') {
         return [tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: outputs[0] }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor];
       }

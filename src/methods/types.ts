@@ -1,7 +1,7 @@
 /**
  * What a saliency method is: a descriptor the registry holds and the explainer iterates.
  * Methods are plain TypeScript over typed arrays; the explainer's shared passes hand them
- * the tensors' values (src/shared-passes.ts), so this folder runs without tfjs.
+ * the tensors' values (src/passes/shared.ts), so this folder runs without tfjs.
  */
 import type { NormalizeMode } from '../render/normalize';
 

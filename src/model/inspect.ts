@@ -4,8 +4,8 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { WhycamError } from '../errors';
+import { ownActivationSpec } from './activation';
 import { findOpByLayerName, type FlatGraph, type GraphOp } from './graph';
-import { activationSpecOf } from '../gradients/activation-grad';
 
 export interface TargetLayer {
   /** Op index in the flat graph. */
@@ -67,7 +67,7 @@ export function findTargetLayer(graph: FlatGraph, name?: string): TargetLayer {
 }
 
 function describe(op: GraphOp): string {
-  const act = op.layer.activation ? activationSpecOf(op.layer.activation as Parameters<typeof activationSpecOf>[0]) : null;
+  const act = op.layer.activation ? ownActivationSpec(op) : null;
   const actName = act && act.kind !== 'linear' ? (act.kind === 'other' ? act.name : act.kind) : '';
   return `${op.className}${actName ? `(${actName})` : ''}`;
 }
@@ -100,14 +100,14 @@ export function analyseCamHead(graph: FlatGraph, target: TargetLayer, numClasses
   }
   const rest = head.slice(1);
   const isSoftmaxAct = (o: GraphOp) => o.className === 'Softmax' ||
-    (o.className === 'Activation' && ['softmax', 'sigmoid', 'linear'].includes(activationSpecOf(o.layer.activation as Parameters<typeof activationSpecOf>[0]).kind));
+    (o.className === 'Activation' && ['softmax', 'sigmoid', 'linear'].includes(ownActivationSpec(o).kind));
   const denses = rest.filter((o) => !isSoftmaxAct(o));
   if (denses.length === 0) {
     if (target.channels === numClasses) return { applies: true, kind: 'class-conv' };
     return why(`global average pooling gives ${target.channels} values but the model has ${numClasses} classes`);
   }
   if (denses.length === 1 && denses[0].className === 'Dense' && rest.indexOf(denses[0]) === 0) {
-    const act = activationSpecOf(denses[0].layer.activation as Parameters<typeof activationSpecOf>[0]).kind;
+    const act = ownActivationSpec(denses[0]).kind;
     if (act === 'linear' || act === 'softmax' || act === 'sigmoid') return { applies: true, kind: 'dense', denseOp: denses[0].index };
     return why(`the Dense layer has a ${act} activation before the class scores`);
   }

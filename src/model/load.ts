@@ -5,8 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import JSZip from 'jszip';
 import { WhycamError } from '../errors';
+import { expectedWeightBytes, weightSizeMismatch } from '../model-files/weights';
+import { readZip } from '../model-files/zip';
 import type { InputRange } from './preprocess';
 import { INPUT_RANGES } from './preprocess';
 
@@ -58,18 +59,6 @@ export function rangeFromMetadata(meta: ModelMetadata | null): InputRange | null
   return null;
 }
 
-const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2, string: 0 };
-
-function expectedWeightBytes(specs: tf.io.WeightsManifestEntry[]): number {
-  let total = 0;
-  for (const s of specs) {
-    const n = s.shape.reduce((a, b) => a * b, 1);
-    const dtype = s.quantization ? s.quantization.dtype : s.dtype;
-    total += n * (DTYPE_BYTES[dtype] ?? 4);
-  }
-  return total;
-}
-
 /** Maps tfjs-layers' deserialisation errors to typed ones. */
 function classifyLoadError(e: unknown): WhycamError {
   if (e instanceof WhycamError) return e;
@@ -116,12 +105,8 @@ async function fromArtifacts(json: ModelJson, weightFiles: Map<string, Uint8Arra
   }
   const total = chunks.reduce((a, c) => a + c.byteLength, 0);
   const expected = expectedWeightBytes(specs);
-  if (total !== expected) {
-    throw new WhycamError(
-      total < expected ? 'MODEL_CORRUPT' : 'WEIGHTS_MISMATCH',
-      `The weight files hold ${total} bytes but model.json describes ${expected}: they are ${total < expected ? 'truncated, or ' : ''}the weights of another model.`,
-    );
-  }
+  const mismatch = weightSizeMismatch(total, expected);
+  if (mismatch) throw new WhycamError(total < (expected as number) ? 'MODEL_CORRUPT' : 'WEIGHTS_MISMATCH', mismatch);
   const weightData = new Uint8Array(total);
   let offset = 0;
   for (const c of chunks) { weightData.set(c, offset); offset += c.byteLength; }
@@ -163,20 +148,8 @@ async function fromFiles(files: ModelFile[]): Promise<LoadedModel> {
   return { model, metadata, range: rangeFromMetadata(metadata) };
 }
 
-/** The model files in a zip (a Teachable Machine export), without macOS's resource-fork entries. */
-export async function unzipModelFiles(data: ArrayBuffer | Uint8Array): Promise<ModelFile[]> {
-  let zip: JSZip;
-  try {
-    zip = await JSZip.loadAsync(toBytes(data));
-  } catch (e) {
-    throw new WhycamError('MODEL_CORRUPT', `The file is not a readable zip archive (${(e as Error).message}).`);
-  }
-  const files: ModelFile[] = [];
-  for (const entry of Object.values(zip.files)) {
-    if (entry.dir || baseName(entry.name).startsWith('._') || entry.name.includes('__MACOSX')) continue;
-    files.push({ name: entry.name, data: await entry.async('uint8array') });
-  }
-  return files;
+async function fromZip(data: ArrayBuffer | Uint8Array): Promise<LoadedModel> {
+  return fromFiles(await readZip(data));
 }
 
 async function fromUrl(url: string, onProgress?: (f: number) => void): Promise<LoadedModel> {
@@ -201,6 +174,6 @@ export async function loadModel(source: ModelSource): Promise<LoadedModel> {
   if (!source || typeof source !== 'object') throw new WhycamError('BAD_OPTION', 'A model source is { url }, { files } or { zip }.');
   if ('url' in source) return fromUrl(source.url, source.onProgress);
   if ('files' in source) return fromFiles(source.files);
-  if ('zip' in source) return fromFiles(await unzipModelFiles(source.zip));
+  if ('zip' in source) return fromZip(source.zip);
   throw new WhycamError('BAD_OPTION', 'A model source is { url }, { files } or { zip }.');
 }

@@ -10,6 +10,7 @@ import { WhycamError } from '../errors';
 import type { ModelFile } from '../model/load';
 import { quantizeAffine, type AffineDtype } from './affine';
 import { float16BitsToNumber, float32ToFloat16Bits } from './float16';
+import { elementCount, weightBytes } from '../model-files/weights';
 
 export type QuantizationLevel = 'float32' | 'float16' | 'uint16' | 'uint8';
 export const QUANTIZATION_LEVELS: readonly QuantizationLevel[] = ['float32', 'float16', 'uint16', 'uint8'];
@@ -56,12 +57,10 @@ export interface QuantizedArtifacts extends ModelArtifactsOut {
   report: QuantizationReport;
 }
 
-const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, uint16: 2, float16: 2 };
 const DEFAULT_WEIGHTS_PATH = 'weights.bin';
 
 const toBytes = (d: ArrayBuffer | Uint8Array): Uint8Array => (d instanceof Uint8Array ? d : new Uint8Array(d));
 const baseName = (p: string) => p.split(/[\\/]/).pop() as string;
-const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 function checkLevel(level: QuantizationLevel): void {
   if (!QUANTIZATION_LEVELS.includes(level)) {
@@ -96,9 +95,8 @@ function joinBytes(parts: Uint8Array[]): Uint8Array {
 
 /** Bytes of one weight at `offset`; strings are length-prefixed (uint32 LE) values, as tfjs writes them. */
 function byteLengthOf(spec: QuantizedWeightSpec, data: Uint8Array, offset: number): number {
-  const n = sizeOf(spec.shape);
-  if (spec.quantization) return n * (BYTES[spec.quantization.dtype] ?? NaN);
-  if (spec.dtype === 'string') {
+  if (spec.dtype === 'string' && !spec.quantization) {
+    const n = elementCount(spec.shape);
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     let len = 0;
     for (let i = 0; i < n; i++) {
@@ -107,7 +105,7 @@ function byteLengthOf(spec: QuantizedWeightSpec, data: Uint8Array, offset: numbe
     }
     return len;
   }
-  return n * (BYTES[spec.dtype] ?? NaN);
+  return weightBytes(spec);
 }
 
 /** float32 values of a float32 weight, undoing any quantisation the way tfjs-core does. */

@@ -6,27 +6,17 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import type { FlatGraph, GraphOp } from '../model/graph';
-import { activationSpecOf, type ActivationSpec } from '../gradients/activation-grad';
 import { WhycamError } from '../errors';
-import { foldedWeights, runChain, type FusedChain, type FusionPlan } from './fusion';
-import type { WeightCache } from '../gradients/weight-cache';
-
-/** Layers whose linear part has a hand-written gradient; their activation is run separately. */
-export const SPLIT_ACTIVATION_CLASSES = new Set(['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D', 'Dense']);
+import { ownActivationSpec, splitActivationOf } from '../model/activation';
+import type { FlatGraph, GraphOp } from '../model/graph';
+import type { WeightCache } from '../model/weight-cache';
+import { chainWeights, runChain, type FusionPlan } from './fusion';
 
 let linearActivation: unknown;
 function linear(): unknown {
   // tfjs-layers does not export activation instances; borrow one from a throwaway layer.
   if (!linearActivation) linearActivation = (tfl.layers.dense({ units: 1 }) as unknown as { activation: unknown }).activation;
   return linearActivation;
-}
-
-export function splitActivationOf(op: GraphOp): ActivationSpec | null {
-  if (!SPLIT_ACTIVATION_CLASSES.has(op.className)) return null;
-  const act = op.layer.activation as Parameters<typeof activationSpecOf>[0];
-  const spec = activationSpecOf(act);
-  return spec.kind === 'linear' ? null : spec;
 }
 
 /** Where the class score comes from. */
@@ -86,15 +76,6 @@ function looksLikeDistribution(p: tf.Tensor2D): boolean {
     if (Math.abs(sum - 1) >= 1e-3) return false;
   }
   return true;
-}
-
-/** Folded filter and bias of a chain, built once per model and kept in the cache. */
-export function chainWeights(chain: FusedChain, cache: WeightCache): { filter: tf.Tensor4D; bias: tf.Tensor1D | null } {
-  const key = `${chain.conv.path}#${(chain.conv.layer as unknown as { id: number }).id}:fold${chain.bn ? '+bn' : ''}`;
-  const filter = cache.get(`${key}:filter`, () => foldedWeights(chain).filter) as tf.Tensor4D;
-  const hasBias = chain.bn !== null || Boolean((chain.conv.layer as Record<string, unknown>).useBias);
-  const bias = hasBias ? (cache.get(`${key}:bias`, () => foldedWeights(chain).bias as tf.Tensor1D) as tf.Tensor1D) : null;
-  return { filter, bias };
 }
 
 /** For each ref, the index of the last op that reads it (-1 when none does). */
@@ -174,7 +155,7 @@ export function runForward(graph: FlatGraph, input: tf.Tensor4D, plan: FusionPla
     let logitsSource: LogitsSource;
     const finalSplit = finalOp ? splitActivationOf(finalOp) : null;
     const finalActLayer = finalOp && (finalOp.className === 'Softmax' || (finalOp.className === 'Activation' &&
-      ['softmax', 'sigmoid'].includes(activationSpecOf(finalOp.layer.activation as Parameters<typeof activationSpecOf>[0]).kind)));
+      ['softmax', 'sigmoid'].includes(ownActivationSpec(finalOp).kind)));
     if (finalSplit && (finalSplit.kind === 'softmax' || finalSplit.kind === 'sigmoid')) {
       logits = preActivations.get(finalOp.index) as tf.Tensor2D;
       logitsSource = { kind: 'pre-activation', op: finalOp.index };

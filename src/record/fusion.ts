@@ -9,12 +9,12 @@
  * this removes every batch-norm and padding pass in both directions.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { ownActivationSpec } from '../model/activation';
+import { convGeometry, type ConvGeometry, type ExplicitPadding } from '../model/conv-geometry';
 import type { FlatGraph, GraphOp } from '../model/graph';
-import { activationSpecOf } from '../gradients/activation-grad';
+import { weightKey, type WeightCache } from '../model/weight-cache';
 
 export type FusedActivation = { kind: 'linear' } | { kind: 'relu' } | { kind: 'relu6' } | { kind: 'leakyrelu'; alpha: number };
-
-export type ExplicitPadding = [[number, number], [number, number], [number, number], [number, number]];
 
 export interface FusedChain {
   /** A ZeroPadding2D before a 'valid' conv, folded into the conv's explicit padding. */
@@ -44,12 +44,11 @@ export interface FusionPlan {
 const CONVS = new Set(['Conv2D', 'DepthwiseConv2D']);
 
 function convGeometryOk(op: GraphOp): boolean {
-  const l = op.layer as Record<string, unknown>;
-  return l.dataFormat === 'channelsLast' && (l.padding === 'same' || l.padding === 'valid') && op.inputs.length === 1;
+  return convGeometry(op) !== null && op.inputs.length === 1;
 }
 
 function ownActivation(op: GraphOp): FusedActivation | null {
-  const spec = activationSpecOf(op.layer.activation as Parameters<typeof activationSpecOf>[0]);
+  const spec = ownActivationSpec(op);
   if (spec.kind === 'linear') return { kind: 'linear' };
   if (spec.kind === 'relu' && spec.maxValue === undefined && spec.threshold === undefined) return { kind: 'relu' };
   if (spec.kind === 'relu' && spec.maxValue === 6 && spec.threshold === undefined) return { kind: 'relu6' };
@@ -146,18 +145,36 @@ export function foldedWeights(chain: FusedChain): { filter: tf.Tensor4D; bias: t
   }) as { filter: tf.Tensor4D; bias: tf.Tensor1D | null };
 }
 
+/** The chain's conv geometry, with a folded ZeroPadding2D as explicit padding. Chains are planned only for convs that have one. */
+export function chainGeometry(chain: FusedChain): ConvGeometry {
+  return { ...(convGeometry(chain.conv) as ConvGeometry), pad: chain.padding };
+}
+
+/** What the chain's folded weights are called in the weight cache. */
+export function chainWeightsKey(chain: FusedChain): string {
+  return `fold${chain.bn ? '+bn' : ''}`;
+}
+
+/** Folded filter and bias of a chain, built once per model and kept in the cache. */
+export function chainWeights(chain: FusedChain, cache: WeightCache): { filter: tf.Tensor4D; bias: tf.Tensor1D | null } {
+  const key = weightKey(chain.conv, chainWeightsKey(chain));
+  const filter = cache.get(`${key}:filter`, () => foldedWeights(chain).filter) as tf.Tensor4D;
+  const hasBias = chain.bn !== null || Boolean((chain.conv.layer as Record<string, unknown>).useBias);
+  const bias = hasBias ? (cache.get(`${key}:bias`, () => foldedWeights(chain).bias as tf.Tensor1D) as tf.Tensor1D) : null;
+  return { filter, bias };
+}
+
 /** Runs a chain forward with its folded weights. */
 export function runChain(chain: FusedChain, x: tf.Tensor4D, folded: { filter: tf.Tensor4D; bias: tf.Tensor1D | null }): tf.Tensor4D {
-  const l = chain.conv.layer as unknown as { strides: number[]; dilationRate: number[] | number };
-  const d = typeof l.dilationRate === 'number' ? [l.dilationRate, l.dilationRate] : l.dilationRate;
+  const g = chainGeometry(chain);
   const a = chain.activation;
   const common = {
     x,
     filter: folded.filter,
-    strides: [l.strides[0], l.strides[1]] as [number, number],
+    strides: g.strides,
     // fused.depthwiseConv2d's type omits explicit padding, but its kernels take it (computeConv2DInfo).
-    pad: chain.padding as 'same',
-    dilations: [d[0], d[1]] as [number, number],
+    pad: g.pad as 'same',
+    dilations: g.dilations,
     bias: folded.bias ?? undefined,
     activation: a.kind,
     leakyreluAlpha: a.kind === 'leakyrelu' ? a.alpha : undefined,

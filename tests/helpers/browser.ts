@@ -27,14 +27,29 @@ export function assertChromium(): void {
   }
 }
 
+type ContextOptions = NonNullable<Parameters<typeof chromium.launchPersistentContext>[1]>;
+
+export interface ChromiumOptions {
+  /** A fake camera that plays this .y4m file, allowed without a prompt. */
+  video?: string;
+  /** A camera exists but the person says no. */
+  denyCamera?: boolean;
+  /** Playwright's context options (viewport, service workers, ...). */
+  context?: Omit<ContextOptions, 'executablePath' | 'headless' | 'args'>;
+}
+
 /** A fresh profile (its own HTTP cache) per launch, removed on close. */
-export async function launchChromium(): Promise<LaunchedBrowser> {
+export async function launchChromium(options: ChromiumOptions = {}): Promise<LaunchedBrowser> {
   assertChromium();
+  const args = [...CHROMIUM_FLAGS];
+  if (options.denyCamera) args.push('--use-fake-device-for-media-stream', '--deny-permission-prompts');
+  if (options.video) args.push('--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${options.video}`);
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'whycam-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
+    ...options.context,
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_FLAGS,
+    args,
   });
   return {
     context,

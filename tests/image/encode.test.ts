@@ -1,16 +1,7 @@
 import { PNG } from 'pngjs';
-import { WhycamError } from '../../src/errors';
 import { decodeImage } from '../../src/image/decode';
 import { encodePng } from '../../src/image/encode';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof WhycamError ? e.code : `not a WhycamError: ${String(e)}`;
-  }
-  return undefined;
-}
+import { codeOf } from '../helpers/errors';
 
 function randomRGBA(n: number): Uint8ClampedArray {
   let seed = 7;

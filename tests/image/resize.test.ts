@@ -1,10 +1,10 @@
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { WhycamError } from '../../src/errors';
 import { decodeImage } from '../../src/image/decode';
 import { resizeImage } from '../../src/image/resize';
 import type { ImageInput } from '../../src/image/types';
+import { codeOf } from '../helpers/errors';
 
 const PHOTO = '/work/shared/fixtures/teachable-machine/images/class-1/0.png';
 
@@ -12,15 +12,6 @@ beforeAll(async () => {
   tf.env().set('IS_TEST', true); // as tfjs's own test harness does: no "install tfjs-node" advice
   await tf.setBackend('cpu');
 });
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof WhycamError ? e.code : `not a WhycamError: ${String(e)}`;
-  }
-  return undefined;
-}
 
 test('same size returns the very same object', () => {
   const image: ImageInput = { data: new Uint8Array(12), width: 2, height: 2, channels: 3 };

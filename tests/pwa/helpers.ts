@@ -5,10 +5,9 @@
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { assertChromium, CHROMIUM, CHROMIUM_FLAGS } from '../helpers/browser';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser';
 import { startStaticServer, type StaticServer } from '../helpers/static-server';
 
 export const ROOT = path.resolve(__dirname, '../..');
@@ -85,20 +84,9 @@ export interface Launched {
 
 /** Chromium at a phone viewport; `video` makes a fake camera that plays that .y4m file (allowed), `denyCamera` one that is refused. */
 export async function launchPhone(options: { video?: string; denyCamera?: boolean } = {}): Promise<Launched> {
-  assertChromium();
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'whycam-pwa-'));
-  const args = [...CHROMIUM_FLAGS];
-  // A camera exists but the person says no.
-  if (options.denyCamera) args.push('--use-fake-device-for-media-stream', '--deny-permission-prompts');
-  if (options.video) args.push('--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${options.video}`);
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args,
-    viewport: { width: 390, height: 844 },
-    deviceScaleFactor: 2,
-    isMobile: true,
-    hasTouch: true,
+  const { context, close } = await launchChromium({
+    ...options,
+    context: { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true },
   });
   const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];
@@ -108,10 +96,7 @@ export async function launchPhone(options: { video?: string; denyCamera?: boolea
     context,
     page,
     errors,
-    async close() {
-      await context.close().catch(() => {});
-      fs.rmSync(userDataDir, { recursive: true, force: true });
-    },
+    close,
   };
 }
 

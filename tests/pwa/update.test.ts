@@ -44,6 +44,7 @@ async function buildPwa(dir: string, version: string): Promise<void> {
   try {
     let configs: webpack.Configuration[] = [];
     // A fresh copy of the config: its plugin instances (InjectManifest among them) are not reused across compilers.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- isolateModules needs a synchronous load
     jest.isolateModules(() => { configs = (require('../../webpack.config') as { default: webpack.Configuration[] }).default; });
     const c = configs.find((x) => x.name === 'pwa')!;
     const compiler = webpack({ ...c, dependencies: undefined, output: { ...c.output, path: dir } });

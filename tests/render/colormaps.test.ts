@@ -1,14 +1,5 @@
-import { WhycamError } from '../../src/errors';
 import { COLORMAP_NAMES, colorize, colormap, colormapLUT, colormapStops, type ColormapName } from '../../src/render';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof WhycamError ? e.code : `not a WhycamError: ${String(e)}`;
-  }
-  return undefined;
-}
+import { codeOf } from '../helpers/errors';
 
 describe('turbo: entries of Google\'s published turbo_srgb_bytes table', () => {
   // Values copied from the published 256-entry byte table (Mikhailov 2019), entry i at t = i/255.

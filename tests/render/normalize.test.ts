@@ -1,5 +1,5 @@
-import { WhycamError } from '../../src/errors';
 import { normalizeMap, type NormalizeMode } from '../../src/render';
+import { codeOf } from '../helpers/errors';
 
 const map = (values: number[], width: number, height: number, channels = 1) => ({
   data: Float32Array.from(values),
@@ -11,15 +11,6 @@ const map = (values: number[], width: number, height: number, channels = 1) => (
 function expectClose(actual: Float32Array, expected: number[]): void {
   expect(actual.length).toBe(expected.length);
   expected.forEach((v, i) => expect(actual[i]).toBeCloseTo(v, 6));
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof WhycamError ? e.code : `not a WhycamError: ${String(e)}`;
-  }
-  return undefined;
 }
 
 describe("'positive' (class maps): clamp negatives, divide by the max", () => {

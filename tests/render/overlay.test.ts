@@ -1,21 +1,12 @@
 import * as fs from 'fs';
-import { WhycamError } from '../../src/errors';
 import { decodeImage } from '../../src/image/decode';
 import type { ImageInput } from '../../src/image/types';
 import { overlay } from '../../src/render';
+import { codeOf } from '../helpers/errors';
 
 const PHOTO = '/work/shared/fixtures/teachable-machine/images/class-1/0.png';
 const TURBO0 = [48, 18, 59]; // Google's published turbo table, entry 0
 const TURBO255 = [122, 4, 3]; // entry 255
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof WhycamError ? e.code : `not a WhycamError: ${String(e)}`;
-  }
-  return undefined;
-}
 
 const rgb: ImageInput = { data: Uint8Array.of(10, 20, 30, 40, 50, 60, 70, 80, 90, 200, 210, 220), width: 2, height: 2, channels: 3 };
 const grey: ImageInput = { data: Uint8Array.of(0, 100, 200, 255), width: 2, height: 2, channels: 1 };

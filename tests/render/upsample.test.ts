@@ -1,21 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { WhycamError } from '../../src/errors';
 import { upsample } from '../../src/render';
+import { codeOf } from '../helpers/errors';
 
 beforeAll(async () => {
   tf.env().set('IS_TEST', true); // as tfjs's own test harness does: no "install tfjs-node" advice
   await tf.setBackend('cpu');
 });
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof WhycamError ? e.code : `not a WhycamError: ${String(e)}`;
-  }
-  return undefined;
-}
 
 function expectClose(actual: Float32Array, expected: number[], digits = 6): void {
   expect(actual.length).toBe(expected.length);

@@ -10,9 +10,9 @@ import * as http from 'http';
 import type { AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { chromium, type BrowserContext, type Frame, type Page } from 'playwright-core';
+import type { BrowserContext, Frame, Page } from 'playwright-core';
 import { createServer } from '../../pwa/server';
-import { assertChromium, CHROMIUM, CHROMIUM_FLAGS } from '../helpers/browser';
+import { launchChromium } from '../helpers/browser';
 import { startStaticServer, type ServedRequest, type StaticServer } from '../helpers/static-server';
 import { DIST, ensureBuild, FIXTURES } from '../pwa/helpers';
 
@@ -79,25 +79,13 @@ export interface Browser {
 }
 
 export async function launch(options: { serviceWorkers?: boolean; video?: string } = {}): Promise<Browser> {
-  assertChromium();
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'whycam-widget-chromium-'));
-  const args = [...CHROMIUM_FLAGS];
-  if (options.video) args.push('--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${options.video}`);
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args,
-    serviceWorkers: options.serviceWorkers ? 'allow' : 'block',
-  });
+  const { context, close } = await launchChromium({ video: options.video, context: { serviceWorkers: options.serviceWorkers ? 'allow' : 'block' } });
   const errors: string[] = [];
   context.on('console', (m) => { if (m.type() === 'error') errors.push(`${m.text()} (${m.location().url})`); });
   return {
     context,
     errors,
-    async close() {
-      await context.close().catch(() => {});
-      fs.rmSync(userDataDir, { recursive: true, force: true });
-    },
+    close,
   };
 }
 

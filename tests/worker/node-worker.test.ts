@@ -5,10 +5,8 @@
  * per worker, with progress), zip and files, and no tensor left behind after 200 requests.
  */
 import * as fs from 'fs';
-import * as path from 'path';
 import * as v8 from 'v8';
 import * as vm from 'vm';
-import * as tf from '@tensorflow/tfjs-core';
 import { Explainer } from '../../src/explainer';
 import type { Stage } from '../../src/explainer';
 import { useBackend } from '../../src/backend';

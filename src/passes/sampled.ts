@@ -5,14 +5,14 @@
  * reported, so a long method can be cancelled and shown.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { WhycamError } from './errors';
-import { BackwardPass } from './gradients/backward';
-import type { WeightCache } from './gradients/weight-cache';
-import type { FlatGraph } from './model/graph';
-import type { InputSpec } from './model/inspect';
-import { runForward } from './record/forward';
-import type { FusionPlan } from './record/fusion';
-import type { FillInputs, MethodName, TakeGradients } from './methods/types';
+import { WhycamError } from '../errors';
+import { BackwardPass } from '../gradients/backward';
+import type { WeightCache } from '../model/weight-cache';
+import type { FlatGraph } from '../model/graph';
+import type { InputSpec } from '../model/inspect';
+import { runForward } from '../record/forward';
+import type { FusionPlan } from '../record/fusion';
+import type { FillInputs, MethodName, TakeGradients } from '../methods/types';
 
 export interface MethodProgress {
   /** The method (or the measure, e.g. 'deletion') making progress. */

@@ -5,12 +5,12 @@
  * guided pass. Nothing is computed twice; each pass is freed as soon as nothing needs it.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { BackwardPass } from './gradients/backward';
-import type { WeightCache } from './gradients/weight-cache';
-import { denseKernel, type CamHead, type InputSpec, type TargetLayer } from './model/inspect';
-import type { ForwardRecord } from './record/forward';
-import type { CamHeadWeights, LayerValues, MethodContext, MethodName, Need, SaliencyMap } from './methods/types';
-import type { SampledPasses } from './sampled-passes';
+import { BackwardPass } from '../gradients/backward';
+import type { WeightCache } from '../model/weight-cache';
+import { denseKernel, type CamHead, type InputSpec, type TargetLayer } from '../model/inspect';
+import type { ForwardRecord } from '../record/forward';
+import type { CamHeadWeights, LayerValues, MethodContext, MethodName, Need, SaliencyMap } from '../methods/types';
+import type { SampledPasses } from './sampled';
 
 // A Dense kernel's values, keyed by its tensor's data id (an assign gives new weights a new id).
 // Read once per model: tfjs-backend-wasm's Slice copies its whole input, so a column is cheaper picked in JS.

@@ -1,5 +1,11 @@
 /** Per-layer tensors derived from weights (flipped filters, folded batch norms), built once per model. */
 import * as tf from '@tensorflow/tfjs-core';
+import type { GraphOp } from './graph';
+
+/** The cache key of something derived from `op`'s weights (the layer id keeps two models' layers of one name apart). */
+export function weightKey(op: GraphOp, what: string): string {
+  return `${op.path}#${(op.layer as unknown as { id: number }).id}:${what}`;
+}
 
 export class WeightCache {
   private entries = new Map<string, tf.Tensor>();

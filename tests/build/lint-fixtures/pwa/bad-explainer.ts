@@ -1,0 +1,3 @@
+import { Explainer } from '../src/explainer';
+
+export const make = (): Explainer => new Explainer();

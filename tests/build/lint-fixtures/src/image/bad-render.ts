@@ -1,0 +1,3 @@
+import { check } from '../render/ok-image-type';
+
+export const checked = check;

@@ -1,0 +1,3 @@
+import { a } from './bad-cycle-a';
+
+export const b = (): number => (a ? 1 : 0);

@@ -1,0 +1,3 @@
+import { worker } from '../../worker/entry';
+
+export const w = worker;

@@ -1,0 +1,2 @@
+export interface GraphOp { index: number }
+export const opCount = (ops: GraphOp[]): number => ops.length;

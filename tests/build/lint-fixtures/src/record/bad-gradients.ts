@@ -1,0 +1,3 @@
+import { backward } from '../gradients/backward';
+
+export const run = backward;

@@ -1,0 +1,3 @@
+import { opCount } from '../model/graph';
+
+export const n = opCount([]);

@@ -1,0 +1,3 @@
+import type * as tf from '@tensorflow/tfjs-core';
+
+export type Map = tf.Tensor;
