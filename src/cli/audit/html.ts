@@ -13,9 +13,20 @@ import { percent, summarize } from './summary';
 
 const asset = (name: string) => readFileSync(path.join(__dirname, name), 'utf8');
 
+/** Methods skipped on every image for one same reason (CAM on a head it does not fit): said once, not on every card. */
+function skippedEverywhere(records: AuditRecord[]): Map<string, string> {
+  const ok = records.filter((r) => r.ok);
+  const out = new Map<string, string>();
+  for (const [m, why] of Object.entries(ok[0]?.skipped ?? {})) {
+    if (why !== undefined && ok.every((r) => r.skipped?.[m as keyof typeof r.skipped] === why)) out.set(m, why);
+  }
+  return out;
+}
+
 /** What the page's script reads: the records without what differs from run to run. */
-function pageEntry(r: AuditRecord) {
+function pageEntry(r: AuditRecord, common: Map<string, string>) {
   const { ms: _ms, overlays: _overlays, model: _model, ...entry } = r;
+  if (entry.skipped) entry.skipped = Object.fromEntries(Object.entries(entry.skipped).filter(([m]) => !common.has(m)));
   return entry;
 }
 
@@ -30,6 +41,7 @@ export function reportHtml(input: AuditRecord[]): string {
   const methods = methodNames.map((name) => ({ name, label: isMethodName(name) ? getMethod(name).label : name }));
   const models = [...new Set(records.map((r) => r.model))];
   const hasTruth = s.withTruth > 0;
+  const common = skippedEverywhere(records);
   const facts = [
     `${s.total} images`,
     `${s.explained} explained`,
@@ -40,7 +52,8 @@ export function reportHtml(input: AuditRecord[]): string {
   const failures = s.failed.length
     ? `<details class="failures"><summary>${s.failed.length} failed</summary><ul>${s.failed.map((r) => `<li>${escapeXml(r.path)}: ${escapeXml(r.error?.code ?? '')} ${escapeXml(r.error?.message ?? '')}</li>`).join('')}</ul></details>`
     : '';
-  const data = { methods, hasTruth, entries: records.map(pageEntry) };
+  const data = { methods, hasTruth, entries: records.map((r) => pageEntry(r, common)) };
+  const skipped = [...common].map(([m, why]) => `<p class="skipped">${escapeXml(isMethodName(m) ? getMethod(m).label : m)} skipped on every image: ${escapeXml(why)}</p>`).join('');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -54,6 +67,7 @@ ${asset('page.css')}</style>
 <header>
 <h1>whycam audit</h1>
 <p class="facts">${facts}</p>
+${skipped}
 </header>
 <section class="plots" aria-label="Summary">
 <div class="plot"><h2>${hasTruth ? 'Accuracy per class' : 'Top class'}</h2>${classBars(s)}</div>
