@@ -94,7 +94,7 @@ describe('a folder of 30 files, 3 of them bad', () => {
     for (const f of failed) expect(['BAD_IMAGE', 'EMPTY_IMAGE']).toContain(f.error?.code);
     expect(r.stdout).toMatch(/Explained 27 of 30 images .*; 3 failed:/);
     for (const b of BAD) expect(r.stdout).toContain(`photos/${b}`);
-    expect(r.stdout).toMatch(/Ignored 1 files/);
+    expect(r.stdout).toMatch(/Ignored 1 file not named/);
     // Overlays mirror the folders: no two photos named 0.png overwrite each other.
     expect(fs.existsSync(dir('out', 'class-1', '0.gradcam.png'))).toBe(true);
     expect(fs.existsSync(dir('out', 'class-2', '0.guided.png'))).toBe(true);

@@ -130,7 +130,7 @@ export async function auditCommand(args: AuditArgs, io: BatchOutput): Promise<Ex
   printFailures(io, s.failed);
   if (args.shard) io.out(`Shard ${args.shard.index}/${args.shard.count}: ${mine.length} of ${collection.images.length} images.`);
   if (previous.length) io.out(`Resumed: ${mine.length - todo.length} already done, kept from ${logFile}.`);
-  if (collection.ignored) io.out(`Ignored ${collection.ignored} files not named ${IMAGE_EXTENSIONS.join(', ')}.`);
+  if (collection.ignored) io.out(`Ignored ${collection.ignored} file${collection.ignored === 1 ? '' : 's'} not named ${IMAGE_EXTENSIONS.join(', ')}.`);
   const all = summarize(records);
   if (all.withTruth) io.out(`Accuracy: ${all.correct}/${all.withTruth} (${percent(all.correct, all.withTruth)}) against --truth ${args.truth}.`);
   if (args.jsonl) io.out(`JSONL: ${args.jsonl}`);
