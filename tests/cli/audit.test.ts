@@ -240,6 +240,13 @@ describe('command line', () => {
     expect(r.stderr).toMatch(message);
   });
 
+  test('a class the model does not have stops the batch before the first image (exit 5)', async () => {
+    const r = await whycam(['explain', 'photos', '--model', TM_TINY, '--class', 'Dog', '--jsonl', 'dog.jsonl', '--out', 'out-dog'], { cwd: tmp });
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(/No class 'Dog'/);
+    expect(fs.readFileSync(dir('dog.jsonl'), 'utf8')).toBe('');
+  });
+
   test('a glob that matches nothing is a usage error', async () => {
     const r = await whycam(['explain', 'photos/*.webp', '--model', TM_TINY], { cwd: tmp });
     expect(r.code).toBe(2);
