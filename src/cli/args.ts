@@ -3,6 +3,7 @@ import { parseArgs } from 'util';
 import { WhycamError } from '../errors';
 import { defaultMethodNames, isMethodName, listMethods, methodNames } from '../methods/registry';
 import type { MethodName } from '../methods/types';
+import { TRUST_METRICS, type TrustMetric } from '../trust/evaluate';
 import { INPUT_RANGES, type InputRange } from '../model/preprocess';
 import { COLORMAP_NAMES, type ColormapName } from '../render/colormaps';
 import { EXIT, type ExitCode } from './exit-codes';
@@ -36,6 +37,10 @@ Options:
   --method <list>        comma-separated (default: ${defaultMethodNames().join(',')};
                          'all' for every method), from:
 ${methodLines}
+  --option <m.key=value> a method's own option, repeatable, e.g.
+                         --option smoothgrad.samples=50 --option integrated-gradients.steps=100
+  --metrics <list>       also measure whether each map can be trusted: deletion,
+                         insertion, sanity (model randomisation), or all
   --layer <name>         target conv layer for the class maps
                          (default: the last layer with a spatial output)
   --range <range>        pixel values the model expects: ${INPUT_RANGES.join(' | ')}
@@ -58,6 +63,8 @@ export interface ExplainArgs {
   model?: string;
   class?: string;
   methods: MethodName[];
+  methodOptions: Partial<Record<MethodName, Record<string, unknown>>>;
+  metrics: TrustMetric[];
   layer?: string;
   range?: InputRange;
   out: string;
@@ -73,6 +80,8 @@ const OPTIONS = {
   model: { type: 'string' },
   class: { type: 'string' },
   method: { type: 'string', multiple: true },
+  option: { type: 'string', multiple: true },
+  metrics: { type: 'string' },
   layer: { type: 'string' },
   range: { type: 'string' },
   out: { type: 'string' },
@@ -142,6 +151,31 @@ function parseMethods(values: string[] | undefined): MethodName[] {
   return out;
 }
 
+/** `--option smoothgrad.samples=50`: numbers become numbers, anything else stays a string. */
+function parseMethodOptions(values: string[] | undefined): ExplainArgs['methodOptions'] {
+  const out: ExplainArgs['methodOptions'] = {};
+  for (const v of values ?? []) {
+    const m = /^([a-z][a-z0-9+-]*)\.([A-Za-z][A-Za-z0-9]*)=(.*)$/.exec(v.trim());
+    if (!m) throw new WhycamError('BAD_OPTION', `--option takes method.key=value (e.g. smoothgrad.samples=50); got '${v}'.`);
+    const [, method, key, raw] = m;
+    if (!isMethodName(method)) throw new WhycamError('UNKNOWN_METHOD', `--option names an unknown method '${method}'; use one of: ${methodNames().join(', ')}.`);
+    const num = Number(raw);
+    (out[method] ??= {})[key] = raw.trim() !== '' && Number.isFinite(num) ? num : raw;
+  }
+  return out;
+}
+
+function parseMetrics(value: string | undefined): TrustMetric[] {
+  if (value === undefined) return [];
+  const names = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (names.includes('all')) return [...TRUST_METRICS];
+  for (const n of names) {
+    if (!(TRUST_METRICS as readonly string[]).includes(n)) throw new WhycamError('BAD_OPTION', `Unknown metric '${n}'; use a comma-separated list of: ${TRUST_METRICS.join(', ')} (or all).`);
+  }
+  if (names.length === 0) throw new WhycamError('BAD_OPTION', `--metrics needs at least one of: ${TRUST_METRICS.join(', ')}.`);
+  return [...new Set(names)] as TrustMetric[];
+}
+
 function parseOpacity(value: string | undefined): number {
   if (value === undefined) return 0.5;
   const a = Number(value);
@@ -180,6 +214,8 @@ export function parseCommand(argv: string[]): Command {
       model: values.model,
       class: values.class,
       methods: parseMethods(values.method),
+      methodOptions: parseMethodOptions(values.option),
+      metrics: parseMetrics(values.metrics),
       layer: values.layer,
       range: values.range === undefined ? undefined : oneOf('range', values.range, INPUT_RANGES, '0..1'),
       out: values.out ?? DEFAULT_OUT_DIR,

@@ -9,6 +9,7 @@ import type { ImageInput } from '../image/types';
 import type { MethodName, SaliencyMap } from '../methods/types';
 import { modelSourceFromPath } from '../node/model-path';
 import { normalizeMap, overlay } from '../render';
+import { evaluateTrust } from '../trust/evaluate';
 import { getMethod, needsTargetLayer } from '../methods/registry';
 import { encodePng } from '../image/encode';
 import { CliError, type ExplainArgs } from './args';
@@ -18,6 +19,14 @@ import { suppressTfjsNodeBanner } from './quiet-tfjs';
 
 /** Where the shipped default model lives (relative to the package, not the working directory). */
 export const DEFAULT_MODEL_DIR = path.resolve(__dirname, '../../models/fashion-scenes');
+
+/** What a map reports about itself, e.g. Integrated Gradients' completeness gap, with what to do when it is large. */
+function statsText(map: SaliencyMap): string {
+  const gap = map.stats?.completenessGap;
+  if (gap === undefined) return '';
+  const large = gap > 0.05 ? `: large, raise --option ${map.method}.steps (now ${map.stats?.steps})` : '';
+  return `  (completeness gap ${(gap * 100).toFixed(1)}%${large})`;
+}
 
 export interface Output {
   out(line: string): void;
@@ -86,9 +95,13 @@ export async function explainCommand(args: ExplainArgs, io: Output): Promise<voi
     throw about(location, e);
   }
   try {
-    const result = await explainer.explainAll(image, { class: args.class, methods: args.methods, layer: args.layer });
+    const result = await explainer.explainAll(image, { class: args.class, methods: args.methods, layer: args.layer, methodOptions: args.methodOptions });
     const target = explainer.targetLayer(args.layer);
     const { predictions, classIndex, maps, skipped } = result;
+    const judged = args.methods.filter((m) => maps[m]);
+    const trust = args.metrics.length && judged.length
+      ? await evaluateTrust(explainer, image, { methods: judged, metrics: args.metrics, layer: args.layer, maps })
+      : null;
 
     const base = path.parse(args.image).name;
     const written: Partial<Record<MethodName, string>> = {};
@@ -100,7 +113,7 @@ export async function explainCommand(args: ExplainArgs, io: Output): Promise<voi
       written[m] = file;
     }
     if (args.json !== undefined) {
-      await writeFile(args.json, `${JSON.stringify(jsonReport(predictions, classIndex, args.methods, maps, skipped))}\n`);
+      await writeFile(args.json, `${JSON.stringify(jsonReport(predictions, classIndex, args.methods, maps, skipped, trust))}\n`);
     }
 
     const top = predictions[0];
@@ -124,10 +137,15 @@ export async function explainCommand(args: ExplainArgs, io: Output): Promise<voi
       const map = maps[m];
       const file = written[m];
       if (map && file) {
-        io.out(`  ${m.padEnd(width)}  ${shapeText(map.width, map.height, map.channels).padEnd(11)}  ${file}`);
+        io.out(`  ${m.padEnd(width)}  ${shapeText(map.width, map.height, map.channels).padEnd(11)}  ${file}${statsText(map)}`);
       } else {
         io.out(`  ${m.padEnd(width)}  skipped: ${skipped[m] ?? 'not computed'}`);
       }
+    }
+    if (trust) {
+      io.out('');
+      io.out(`Can these maps be trusted? (${args.metrics.join(', ')}; the class's probability on the photo is ${trust.probability.toFixed(3)})`);
+      for (const m of judged) io.out(`  ${trust.maps[m]?.summary ?? `${m}: not measured.`}`);
     }
     if (args.json !== undefined) io.out(`JSON: ${args.json}`);
     const total = result.stages.length ? result.stages[result.stages.length - 1].elapsedMs : 0;

@@ -1,6 +1,7 @@
 /** What `whycam explain` prints and the shape of its --json file. Pure functions, no I/O. */
 import type { Prediction } from '../explainer';
 import type { MethodName, SaliencyMap } from '../methods/types';
+import type { TrustReport } from '../trust/evaluate';
 
 export interface JsonMap {
   width: number;
@@ -10,6 +11,8 @@ export interface JsonMap {
   layer: string | null;
   /** Raw signed values, row-major HWC (`data[(y * width + x) * channels + c]`). */
   data: Array<number | null>;
+  /** Figures the method reports about its map (Integrated Gradients: completenessGap, scoreDelta, ...). */
+  stats?: Record<string, number>;
 }
 
 /**
@@ -21,6 +24,8 @@ export interface JsonReport {
   class: number;
   maps: Partial<Record<MethodName, JsonMap>>;
   skipped: Partial<Record<MethodName, string>>;
+  /** With --metrics: deletion/insertion curves per map, the random-order reference, the sanity steps. */
+  trust?: TrustReport;
 }
 
 /**
@@ -43,6 +48,7 @@ export function jsonReport(
   methods: MethodName[],
   maps: Partial<Record<MethodName, SaliencyMap>>,
   skipped: Partial<Record<MethodName, string>>,
+  trust: TrustReport | null = null,
 ): JsonReport {
   const report: JsonReport = {
     predictions: predictions.map(({ index, label, probability }) => ({ index, label, probability })),
@@ -54,10 +60,12 @@ export function jsonReport(
     const map = maps[m];
     if (map) {
       report.maps[m] = { width: map.width, height: map.height, channels: map.channels, layer: map.layer, data: float32ToJson(map.data) };
+      if (map.stats) report.maps[m]!.stats = map.stats;
     } else {
       report.skipped[m] = skipped[m] ?? 'not computed';
     }
   }
+  if (trust) report.trust = trust;
   return report;
 }
 
