@@ -1,7 +1,7 @@
 /**
  * Turns whatever image arrived in the worker into the engine's pixels. Encoded files
- * and bitmaps need the platform (createImageBitmap/OffscreenCanvas in a browser, pngjs
- * and jpeg-js in Node), so the entry passes those decoders in.
+ * and bitmaps need the platform (createImageBitmap/OffscreenCanvas in a browser, sharp
+ * in Node), so the entry passes those decoders in.
  */
 import { WhycamError, type WhycamErrorCode } from '../src/errors';
 import type { ImageInput } from '../src/image/types';

@@ -4,8 +4,8 @@
  * float32 model's answers on every photo the project has, and card.json saying what each level
  * costs and keeps, with timings. `npm run ship:imagenet` (options: --from DIR, --out DIR).
  *
- * Written: <out>/model.json, weights.bin, metadata.json, card.json. README.md and samples/ are
- * kept by hand (attribution and photo sources). The float32 reference is not shipped: it stays
+ * Written: <out>/model.json, weights.bin, metadata.json, card.json. README.md (attribution) is
+ * kept by hand, as are the photos in samples/photos/ with their SOURCE.md. The float32 reference is not shipped: it stays
  * the input of this script.
  */
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'fs';
@@ -25,6 +25,8 @@ export const IMAGENET_DIR = path.join(REPO, 'models/imagenet-darknet-tiny');
 export const IMAGENET_FLOAT32 = path.resolve(REPO, '../shared/fixtures/imagenet-darknet-tiny');
 const TM_IMAGES = path.resolve(REPO, '../shared/fixtures/teachable-machine/images');
 const GARMENT_SAMPLES = path.join(REPO, 'models/fashion-scenes/samples');
+/** Photos of everyday things shipped for the app's samples and the tests (outside models/, whose size budget is for models). */
+export const SAMPLE_PHOTOS = path.join(REPO, 'samples/photos');
 
 export const MODEL_ID = 'imagenet-darknet-tiny';
 export const DESCRIPTION =
@@ -60,7 +62,7 @@ export interface Photo {
 export function projectPhotos(): Photo[] {
   const list = (dir: string, ext: RegExp) => readdirSync(dir).filter((f) => ext.test(f)).sort().map((f) => path.join(dir, f));
   const tm = ['class-1', 'class-2'].flatMap((d) => list(path.join(TM_IMAGES, d), /\.png$/));
-  const files = [...list(path.join(IMAGENET_DIR, 'samples'), /\.(png|jpg)$/), ...tm, ...list(GARMENT_SAMPLES, /\.png$/)];
+  const files = [...list(SAMPLE_PHOTOS, /\.(png|jpg)$/), ...tm, ...list(GARMENT_SAMPLES, /\.png$/)];
   return files.map((p) => ({ path: p, file: path.relative(REPO, p) }));
 }
 

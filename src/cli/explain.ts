@@ -50,7 +50,7 @@ async function readImage(file: string): Promise<ImageInput> {
     throw new WhycamError('FILE_NOT_FOUND', `Cannot read the image '${file}' (${(e as Error).message}).`);
   }
   try {
-    return decodeImage(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
+    return await decodeImage(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
   } catch (e) {
     throw about(file, e);
   }

@@ -96,8 +96,8 @@ describe('shrinking by more than 2x: area averages, no aliasing', () => {
   });
 });
 
-test('shrinking by 2x or less (and enlarging): bilinear on the crop, as tf.image.resizeBilinear(halfPixelCenters) on tf.slice', () => {
-  const photo = readImage('/work/shared/fixtures/photos/chelsea.png'); // 451x300
+test('shrinking by 2x or less (and enlarging): bilinear on the crop, as tf.image.resizeBilinear(halfPixelCenters) on tf.slice', async () => {
+  const photo = await readImage('/work/shared/fixtures/photos/chelsea.png'); // 451x300
   for (const [w, h] of [[224, 224], [200, 150], [320, 400]]) {
     const plan = fitPlan(photo.width, photo.height, w, h, 'cover');
     const { input } = prepareInput(photo, { width: w, height: h, channels: 3 }, '0..255', 'cover');
@@ -114,8 +114,8 @@ test('shrinking by 2x or less (and enlarging): bilinear on the crop, as tf.image
 });
 
 describe('prepareInput', () => {
-  test('contain pads with zeros and puts the photo, resampled, where the plan says', () => {
-    const photo = readImage('/work/shared/fixtures/photos/coffee.png'); // 600x400
+  test('contain pads with zeros and puts the photo, resampled, where the plan says', async () => {
+    const photo = await readImage('/work/shared/fixtures/photos/coffee.png'); // 600x400
     const spec = { width: 60, height: 60, channels: 3 } as const;
     const { input, region, fit } = prepareInput(photo, spec, '0..255', 'contain');
     const plan = fitPlan(600, 400, 60, 60, 'contain');
@@ -137,8 +137,8 @@ describe('prepareInput', () => {
     }
   });
 
-  test('range scaling and grey models: luma of the fitted pixels, scaled', () => {
-    const photo = readImage('/work/shared/fixtures/photos/chelsea.png');
+  test('range scaling and grey models: luma of the fitted pixels, scaled', async () => {
+    const photo = await readImage('/work/shared/fixtures/photos/chelsea.png');
     const rgb = prepareInput(photo, { width: 32, height: 32, channels: 3 }, '0..255');
     const grey = prepareInput(photo, { width: 32, height: 32, channels: 1 }, '-1..1');
     const a = rgb.input.dataSync(), g = grey.input.dataSync();

@@ -112,7 +112,7 @@ describe('models/imagenet-darknet-tiny', () => {
 
   describe('recognises the everyday things in the sample photos (top 5, centre crop)', () => {
     const top5 = async (file: string) => {
-      const p = photos.find((x) => x.file.endsWith(`samples/${file}`))!;
+      const p = photos.find((x) => x.file.endsWith(`samples/photos/${file}`))!;
       return (await shipped.predict(await readPhoto(p.path), 5)).map((x) => x.label);
     };
     test('chelsea.png: a cat class', async () => {
