@@ -37,6 +37,7 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}
   const format = sniffFormat(bytes);
   if (format === 'png') {
     checkSize(pngSize(bytes), 'PNG');
+    checkPngEnd(bytes);
     return decodePixels(bytes, 'PNG', false);
   }
   if (format === 'jpeg') {
@@ -102,10 +103,13 @@ function pngSize(bytes: Uint8Array): { width: number; height: number } {
   if (bytes.length < 33 || !startsWith(bytes, ascii('IHDR'), 12)) {
     throw corrupt('PNG', new Error('no IHDR header'));
   }
-  // libpng stops at the end of the image data; a file cut inside its final IEND chunk is still truncated.
+  return { width: u32be(bytes, 16), height: u32be(bytes, 20) };
+}
+
+/** libpng stops at the end of the image data; a file cut inside its final IEND chunk is still truncated. */
+function checkPngEnd(bytes: Uint8Array): void {
   const end = lastIndexOf(bytes, ascii('IEND'));
   if (end < 0 || end + 8 > bytes.length) throw corrupt('PNG', new Error('no complete IEND chunk at the end'));
-  return { width: u32be(bytes, 16), height: u32be(bytes, 20) };
 }
 
 function lastIndexOf(b: Uint8Array, sig: number[]): number {
