@@ -4,6 +4,7 @@ import { WhycamError } from '../errors';
 import { defaultMethodNames, isMethodName, listMethods, methodNames } from '../methods/registry';
 import type { MethodName } from '../methods/types';
 import { TRUST_METRICS, type TrustMetric } from '../trust/evaluate';
+import { FITS, type Fit } from '../image/fit';
 import { INPUT_RANGES, type InputRange } from '../model/preprocess';
 import { COLORMAP_NAMES, type ColormapName } from '../render/colormaps';
 import { EXIT, type ExitCode } from './exit-codes';
@@ -32,7 +33,8 @@ and writes one heat-map overlay PNG per method (<image name>.<method>.png).
 
 Options:
   --model <path|url>     model directory, model.json, Teachable Machine .zip or
-                         http(s) URL of a model.json (default: models/fashion-scenes/)
+                         http(s) URL of a model.json (default: models/imagenet-darknet-tiny/,
+                         1000 everyday ImageNet classes; the garment model: models/fashion-scenes)
   --class <index|label>  class to explain (default: the top prediction)
   --method <list>        comma-separated (default: ${defaultMethodNames().join(',')};
                          'all' for every method), from:
@@ -45,6 +47,11 @@ ${methodLines}
                          (default: the last layer with a spatial output)
   --range <range>        pixel values the model expects: ${INPUT_RANGES.join(' | ')}
                          (default: metadata.json; Teachable Machine -1..1; else 0..1)
+  --fit <fit>            how a photo meets the model's input: ${FITS.join(' | ')}
+                         (default: cover, a centre crop to the input's aspect;
+                         overlays show the part of the photo the model saw)
+  --labels <file>        class names for a model without metadata.json: a JSON
+                         array or one name per line, as many as the model's outputs
   --out <dir>            directory for the overlay PNGs (default: ./${DEFAULT_OUT_DIR})
   --json <file>          also write predictions and raw maps as JSON
   --backend <name>       ${BACKENDS.join(' | ')} (default: wasm)
@@ -67,6 +74,8 @@ export interface ExplainArgs {
   metrics: TrustMetric[];
   layer?: string;
   range?: InputRange;
+  fit: Fit;
+  labels?: string;
   out: string;
   json?: string;
   backend: CliBackend;
@@ -84,6 +93,8 @@ const OPTIONS = {
   metrics: { type: 'string' },
   layer: { type: 'string' },
   range: { type: 'string' },
+  fit: { type: 'string' },
+  labels: { type: 'string' },
   out: { type: 'string' },
   json: { type: 'string' },
   backend: { type: 'string' },
@@ -204,7 +215,7 @@ export function parseCommand(argv: string[]): Command {
   if (rest.length === 0) throw usageError('explain needs an image file: whycam explain <image.png|.jpg>');
   if (rest.length > 1) throw usageError(`explain takes one image; got ${rest.length}: ${rest.join(' ')}`);
 
-  for (const key of ['model', 'class', 'layer', 'out', 'json'] as const) {
+  for (const key of ['model', 'class', 'layer', 'out', 'json', 'labels'] as const) {
     if (values[key] !== undefined && values[key] === '') throw usageError(`--${key} needs a non-empty value`);
   }
   return {
@@ -218,6 +229,8 @@ export function parseCommand(argv: string[]): Command {
       metrics: parseMetrics(values.metrics),
       layer: values.layer,
       range: values.range === undefined ? undefined : oneOf('range', values.range, INPUT_RANGES, '0..1'),
+      fit: oneOf('fit', values.fit, FITS, 'cover'),
+      labels: values.labels,
       out: values.out ?? DEFAULT_OUT_DIR,
       json: values.json,
       backend: oneOf('backend', values.backend, BACKENDS, 'wasm'),

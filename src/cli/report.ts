@@ -1,5 +1,6 @@
 /** What `whycam explain` prints and the shape of its --json file. Pure functions, no I/O. */
 import type { Prediction } from '../explainer';
+import type { Fit, Region } from '../image/fit';
 import type { MethodName, SaliencyMap } from '../methods/types';
 import type { TrustReport } from '../trust/evaluate';
 
@@ -22,6 +23,9 @@ export interface JsonMap {
 export interface JsonReport {
   predictions: Prediction[];
   class: number;
+  /** How the photo was fitted to the model input, and the rectangle of it (in its pixels) the input covers. */
+  fit: Fit;
+  region: Region;
   maps: Partial<Record<MethodName, JsonMap>>;
   skipped: Partial<Record<MethodName, string>>;
   /** With --metrics: deletion/insertion curves per map, the random-order reference, the sanity steps. */
@@ -48,11 +52,14 @@ export function jsonReport(
   methods: MethodName[],
   maps: Partial<Record<MethodName, SaliencyMap>>,
   skipped: Partial<Record<MethodName, string>>,
+  seen: { fit: Fit; region: Region },
   trust: TrustReport | null = null,
 ): JsonReport {
   const report: JsonReport = {
     predictions: predictions.map(({ index, label, probability }) => ({ index, label, probability })),
     class: classIndex,
+    fit: seen.fit,
+    region: seen.region,
     maps: {},
     skipped: {},
   };

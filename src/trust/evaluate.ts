@@ -4,6 +4,7 @@
  */
 import type { Explainer, MethodProgress } from '../explainer';
 import type { ImageInput } from '../image/types';
+import type { Fit } from '../image/fit';
 import { getMethod, resolveMethods } from '../methods/registry';
 import type { MethodName, SaliencyMap } from '../methods/types';
 import { uniform } from '../methods/sampling';
@@ -23,6 +24,8 @@ export interface TrustOptions {
   /** Default: all three. */
   metrics?: TrustMetric[];
   layer?: string;
+  /** How the photo is fitted to the model's input, as for explain(). Default 'cover'. */
+  fit?: Fit;
   /** Sanity check: randomisation steps (default 5) and seed (default 0). */
   sanity?: { steps?: number; seed?: number };
   /** Forward passes per batch for the curves. Default 16. */
@@ -117,13 +120,13 @@ export async function evaluateTrust(explainer: Explainer, image: ImageInput, opt
   }
   const first = given
     ? { classIndex: givenClass, maps: given }
-    : await explainer.explainAll(image, { class: options.class, methods, layer: options.layer, signal: options.signal });
+    : await explainer.explainAll(image, { class: options.class, methods, layer: options.layer, fit: options.fit, signal: options.signal });
   const { classIndex } = first;
   const report: TrustReport = {
     classIndex, label: explainer.labels[classIndex], probability: NaN, maps: {},
   };
   const { width, height, channels } = explainer.input;
-  const x = explainer.modelInput(image);
+  const x = explainer.modelInput(image, options.fit);
   const probability = await explainer.scoreInputs(1, (_s, _n, buf) => buf.set(x), classIndex, { signal: options.signal });
   report.probability = probability[0];
 
@@ -146,7 +149,7 @@ export async function evaluateTrust(explainer: Explainer, image: ImageInput, opt
   }
   if (metrics.has('sanity')) {
     report.sanity = await sanityCheck(explainer, image, {
-      methods: methods.filter((m) => first.maps[m]), classIndex, layer: options.layer, ...options.sanity, signal: options.signal,
+      methods: methods.filter((m) => first.maps[m]), classIndex, layer: options.layer, fit: options.fit, ...options.sanity, signal: options.signal,
       onStep: (done, total) => options.onProgress?.({ method: 'sanity', done, total }),
     });
   }

@@ -23,6 +23,6 @@ export function tmPhotos(): Array<[string, string]> {
   return out;
 }
 
-export function readImage(file: string): ImageInput {
+export async function readImage(file: string): Promise<ImageInput> {
   return decodeImage(new Uint8Array(fs.readFileSync(file)));
 }
