@@ -5,7 +5,7 @@
  * costs and keeps, with timings. `npm run ship:imagenet` (options: --from DIR, --out DIR).
  *
  * Written: <out>/model.json, weights.bin, metadata.json, card.json. README.md (attribution) is
- * kept by hand, as are the photos in samples/photos/ with their SOURCE.md. The float32 reference is not shipped: it stays
+ * kept by hand, as are the photos in models/imagenet-darknet-tiny/samples/ with their SOURCE.md. The float32 reference is not shipped: it stays
  * the input of this script.
  */
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'fs';
@@ -26,11 +26,9 @@ const median = (xs: number[]) => {
 };
 export const IMAGENET_DIR = path.join(REPO, 'models/imagenet-darknet-tiny');
 /** The float32 model as published (see README.md in the output folder for its source). */
-export const IMAGENET_FLOAT32 = path.resolve(REPO, '../shared/fixtures/imagenet-darknet-tiny');
-const TM_IMAGES = path.resolve(REPO, '../shared/fixtures/teachable-machine/images');
 const GARMENT_SAMPLES = path.join(REPO, 'models/fashion-scenes/samples');
 /** Photos of everyday things shipped for the app's samples and the tests (outside models/, whose size budget is for models). */
-export const SAMPLE_PHOTOS = path.join(REPO, 'samples/photos');
+export const SAMPLE_PHOTOS = path.join(REPO, 'models/imagenet-darknet-tiny/samples');
 
 export const MODEL_ID = 'imagenet-darknet-tiny';
 export const DESCRIPTION =
@@ -57,17 +55,21 @@ export function levelFor(spec: tf.io.WeightsManifestEntry, level: QuantizationLe
 export const MIXED_UINT8 = 'batch-norm parameters at float16, every convolution kernel uint8 (affine per tensor)';
 
 export interface Photo {
-  /** Relative to the repository root, or to ../shared for the Teachable Machine photos. */
+  /** Relative to the repository root; the Teachable Machine photos as teachable-machine/images/<class>/<n>.png. */
   file: string;
   path: string;
 }
 
-/** Every photo the project has: the shipped samples, the Teachable Machine photos, the garment samples. */
-export function projectPhotos(): Photo[] {
+/**
+ * Every photo the project has: the shipped samples, the Teachable Machine export's training photos
+ * (`tmImages`: its images/ folder, with class-1/ and class-2/; not shipped), the garment samples.
+ */
+export function projectPhotos(tmImages: string): Photo[] {
   const list = (dir: string, ext: RegExp) => readdirSync(dir).filter((f) => ext.test(f)).sort().map((f) => path.join(dir, f));
-  const tm = ['class-1', 'class-2'].flatMap((d) => list(path.join(TM_IMAGES, d), /\.png$/));
-  const files = [...list(SAMPLE_PHOTOS, /\.(png|jpg)$/), ...tm, ...list(GARMENT_SAMPLES, /\.png$/)];
-  return files.map((p) => ({ path: p, file: path.relative(REPO, p) }));
+  const own = (p: string) => ({ path: p, file: path.relative(REPO, p) });
+  const tm = ['class-1', 'class-2'].flatMap((d) => list(path.join(tmImages, d), /\.png$/))
+    .map((p) => ({ path: p, file: `teachable-machine/images/${path.relative(tmImages, p).split(path.sep).join('/')}` }));
+  return [...list(SAMPLE_PHOTOS, /\.(png|jpg)$/).map(own), ...tm, ...list(GARMENT_SAMPLES, /\.png$/).map(own)];
 }
 
 export async function readPhoto(file: string): Promise<ImageInput> {
@@ -140,9 +142,9 @@ async function timings(ex: Explainer, image: ImageInput, runs: number): Promise<
   return { forwardMs: median(forward), firstClassMapMs: median(first), fullRequestMs: median(full) };
 }
 
-export async function shipImagenet(from: string, out: string, log: (l: string) => void = () => undefined): Promise<ImagenetCard> {
+export async function shipImagenet(from: string, out: string, tmImages: string, log: (l: string) => void = () => undefined): Promise<ImagenetCard> {
   const float32Files = readModelFiles(from);
-  const photos = projectPhotos();
+  const photos = projectPhotos(tmImages);
   const images = await Promise.all(photos.map((p) => readPhoto(p.path)));
   const reference = await Explainer.load({ files: float32Files });
   const target = reference.targetLayer();
@@ -233,16 +235,22 @@ export async function shipImagenet(from: string, out: string, log: (l: string) =
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const opt = (name: string, fallback: string) => {
+  const opt = (name: string, fallback?: string) => {
     const i = argv.indexOf(`--${name}`);
-    return i >= 0 && argv[i + 1] ? path.resolve(argv[i + 1]) : fallback;
+    const v = i >= 0 && argv[i + 1] ? path.resolve(argv[i + 1]) : fallback;
+    if (v === undefined) {
+      console.error('usage: npm run ship:imagenet -- --from <float32 model dir (ml5 Darknet Tiny)> --tm-photos <Teachable Machine export images/ dir> [--out DIR]');
+      process.exit(2);
+    }
+    return v;
   };
   suppressTfjsNodeBanner();
   await useBackend('wasm');
-  const from = opt('from', IMAGENET_FLOAT32);
+  const from = opt('from');
+  const tmPhotos = opt('tm-photos');
   const out = opt('out', IMAGENET_DIR);
-  console.log(`whycam ship: measuring every level of ${from} on ${projectPhotos().length} photos`);
-  const card = await shipImagenet(from, out, (l) => console.log(l));
+  console.log(`whycam ship: measuring every level of ${from} on ${projectPhotos(tmPhotos).length} photos`);
+  const card = await shipImagenet(from, out, tmPhotos, (l) => console.log(l));
   const t = card.timings;
   console.log(`default level ${card.defaultLevel}; forward ${t.forwardMs.toFixed(0)} ms, first class map ${t.firstClassMapMs.toFixed(0)} ms, full request ${t.fullRequestMs.toFixed(0)} ms; wrote ${path.join(out, 'card.json')}`);
 }

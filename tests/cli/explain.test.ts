@@ -12,7 +12,7 @@ import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { BANNER, REPO, TM, TM_MODEL, TM_TINY, TM_ZIP, exec, photo, readPng, whycam, type CliResult } from './helpers';
 
-const CHELSEA = path.join(REPO, 'samples/photos/chelsea.png'); // 451x300
+const CHELSEA = path.join(REPO, 'models/imagenet-darknet-tiny/samples/chelsea.png'); // 451x300
 const GARMENT = path.join(REPO, 'models/fashion-scenes/samples/single-05.png');
 
 const METHODS = ['cam', 'gradcam', 'vanilla', 'guided', 'guided-gradcam'];

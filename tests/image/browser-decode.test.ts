@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { decodeImage } from '../../src/image';
 import { launchChromium, type LaunchedBrowser } from '../helpers/browser';
 
-const PHOTOS = path.resolve(__dirname, '../../samples/photos');
+const PHOTOS = path.resolve(__dirname, '../../models/imagenet-darknet-tiny/samples');
 const photo = (f: string) => readFileSync(path.join(PHOTOS, f));
 
 let browser: LaunchedBrowser;

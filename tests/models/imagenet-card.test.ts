@@ -12,9 +12,14 @@ import { compareQuantized, quantizeFilesWithReport } from '../../src/quantize';
 import type { ImageInput } from '../../src/image/types';
 import { modelSourceFromPath } from '../../src/node/model-path';
 import { suppressTfjsNodeBanner } from '../../src/cli/quiet-tfjs';
+import { FIXTURES, TM_DIR } from '../helpers/fixtures';
 import {
-  GATES, IMAGENET_DIR, IMAGENET_FLOAT32, MIXED_UINT8, levelFor, projectPhotos, readModelFiles, readPhoto, type ImagenetCard,
+  GATES, IMAGENET_DIR, MIXED_UINT8, levelFor, projectPhotos, readModelFiles, readPhoto, type ImagenetCard,
 } from '../../models/pipeline/ship-imagenet';
+
+/** The float32 model as published, and the Teachable Machine photos: shared fixtures, not in the repository. */
+const IMAGENET_FLOAT32 = path.join(FIXTURES, 'imagenet-darknet-tiny');
+const TM_IMAGES = path.join(TM_DIR, 'images');
 
 if (!existsSync(path.join(IMAGENET_FLOAT32, 'model.json'))) {
   throw new Error(`The float32 ImageNet model is missing from ${IMAGENET_FLOAT32}: the tests expect ../shared/fixtures beside the repository.`);
@@ -22,7 +27,7 @@ if (!existsSync(path.join(IMAGENET_FLOAT32, 'model.json'))) {
 
 const card = JSON.parse(readFileSync(path.join(IMAGENET_DIR, 'card.json'), 'utf8')) as ImagenetCard;
 const fileSize = (f: string) => statSync(path.join(IMAGENET_DIR, f)).size;
-const photos = projectPhotos();
+const photos = projectPhotos(TM_IMAGES);
 
 describe('models/imagenet-darknet-tiny', () => {
   let shipped: Explainer;
@@ -112,7 +117,7 @@ describe('models/imagenet-darknet-tiny', () => {
 
   describe('recognises the everyday things in the sample photos (top 5, centre crop)', () => {
     const top5 = async (file: string) => {
-      const p = photos.find((x) => x.file.endsWith(`samples/photos/${file}`))!;
+      const p = photos.find((x) => x.file.endsWith(`models/imagenet-darknet-tiny/samples/${file}`))!;
       return (await shipped.predict(await readPhoto(p.path), 5)).map((x) => x.label);
     };
     test('chelsea.png: a cat class', async () => {

@@ -110,7 +110,7 @@ describe('the shipped default model (models/fashion-scenes)', () => {
     expect(tf.memory().numTensors).toBe(base);
   });
 
-  test('models/ stays under 5 MB', () => {
-    expect(dirBytes(MODELS)).toBeLessThan(5 * 1024 * 1024);
+  test('models/ stays under 6 MB (two models, their samples, the pipeline)', () => {
+    expect(dirBytes(MODELS)).toBeLessThan(6 * 1024 * 1024);
   });
 });

@@ -14,8 +14,8 @@ import { startNodeWorker, type NodeWorker } from './helpers';
 
 const REPO = path.resolve(__dirname, '../..');
 const CASES: Array<[string, number]> = [
-  ['samples/photos/chelsea.png', 1e-4], // 451x300 PNG
-  ['samples/photos/rocket.jpg', 1e-3], // 640x427 JPEG
+  ['models/imagenet-darknet-tiny/samples/chelsea.png', 1e-4], // 451x300 PNG
+  ['models/imagenet-darknet-tiny/samples/rocket.jpg', 1e-3], // 640x427 JPEG
 ];
 
 let w: NodeWorker;
