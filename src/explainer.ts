@@ -10,7 +10,8 @@ import type { ImageInput } from './image/types';
 import { flattenModel, type FlatGraph, type GraphOp } from './model/graph';
 import { analyseCamHead, findTargetLayer, inputSpecOf, type CamHead, type InputSpec, type TargetLayer } from './model/inspect';
 import { loadModel, type LoadedModel, type ModelMetadata, type ModelSource } from './model/load';
-import { imageToInput, INPUT_RANGES, type InputRange } from './model/preprocess';
+import { prepareInput, INPUT_RANGES, type InputRange } from './model/preprocess';
+import { checkFit, DEFAULT_FIT, type Fit, type Region } from './image/fit';
 import { runForward, type ForwardRecord } from './record/forward';
 import { WeightCache } from './model/weight-cache';
 import { planFusion, type FusionPlan } from './record/fusion';
@@ -44,6 +45,8 @@ export interface ExplainOptions {
   layer?: string;
   /** How many predictions to report. Default 5. */
   topK?: number;
+  /** How a photo is fitted to the model's input (image/fit.ts). Default 'cover': centre crop to the input's aspect. */
+  fit?: Fit;
   /** Checked at every stage boundary (and between batches of the sampled methods); once `aborted`, explain() throws CANCELLED and emits nothing more. */
   signal?: { readonly aborted: boolean };
   /** Per method, its own options, e.g. `{ smoothgrad: { samples: 50, seed: 1 } }` (see each method). */
@@ -63,6 +66,13 @@ export interface PredictionStage extends StageBase {
   predictions: Prediction[];
   /** The class the following maps explain. */
   classIndex: number;
+  /** How the image was fitted to the input (a tensor input is the input itself: 'stretch'). */
+  fit: Fit;
+  /**
+   * The rectangle of the source image, in its pixels, that the model input covers: draw the
+   * maps over it. For 'contain' it extends past the image (the padding).
+   */
+  region: Region;
 }
 export type { MapStageName };
 export interface MapStage extends StageBase {
@@ -76,6 +86,8 @@ export type Stage = PredictionStage | MapStage;
 export interface Explanation {
   predictions: Prediction[];
   classIndex: number;
+  fit: Fit;
+  region: Region;
   maps: Partial<Record<MethodName, SaliencyMap>>;
   skipped: Partial<Record<MethodName, string>>;
   stages: Array<{ stage: Stage['stage']; elapsedMs: number; ms: number }>;
@@ -257,6 +269,7 @@ export class Explainer {
     const target = methods.some(needsTargetLayer) ? this.targetLayer(options.layer) : null;
     const requestedClass = options.class === undefined ? undefined : this.resolveClass(options.class);
     const topK = Math.max(1, Math.min(options.topK ?? 5, this.numClasses));
+    const fit = options.fit === undefined ? DEFAULT_FIT : checkFit(options.fit);
     const checkAbort = () => {
       if (options.signal?.aborted) throw new WhycamError('CANCELLED', 'The request was superseded or cancelled.');
     };
@@ -277,21 +290,24 @@ export class Explainer {
     let passes: SharedPasses | null = null;
     try {
       const plan = this.fusionPlan(target);
+      let seen: { fit: Fit; region: Region };
       if (image instanceof tf.Tensor) {
         record = runForward(this.graph, this.checkTensorInput(image), plan, this.cache);
+        seen = { fit: 'stretch', region: { x: 0, y: 0, width: this.input.width, height: this.input.height } };
       } else {
-        const x = imageToInput(image, this.input, this.range);
+        const { input, region } = prepareInput(image, this.input, this.range, fit);
         try {
-          record = runForward(this.graph, x, plan, this.cache);
+          record = runForward(this.graph, input, plan, this.cache);
         } finally {
-          x.dispose();
+          input.dispose();
         }
+        seen = { fit, region };
       }
       const probs = record.probabilities.dataSync();
       const order = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a]);
       const predictions = order.slice(0, topK).map((i) => ({ index: i, label: this.labels[i], probability: probs[i] }));
       const classIndex = requestedClass ?? order[0];
-      yield { stage: 'prediction', predictions, classIndex, ...lap() };
+      yield { stage: 'prediction', predictions, classIndex, ...seen, ...lap() };
       resumed();
       checkAbort();
 
@@ -360,12 +376,14 @@ export class Explainer {
 
   /** Runs every stage and gathers the result. */
   async explainAll(image: ImageInput | tf.Tensor4D, options: ExplainOptions = {}): Promise<Explanation> {
-    const out: Explanation = { predictions: [], classIndex: -1, maps: {}, skipped: {}, stages: [] };
+    const out: Explanation = { predictions: [], classIndex: -1, fit: DEFAULT_FIT, region: { x: 0, y: 0, width: 0, height: 0 }, maps: {}, skipped: {}, stages: [] };
     for await (const stage of this.explain(image, options)) {
       out.stages.push({ stage: stage.stage, elapsedMs: stage.elapsedMs, ms: stage.ms });
       if (stage.stage === 'prediction') {
         out.predictions = stage.predictions;
         out.classIndex = stage.classIndex;
+        out.fit = stage.fit;
+        out.region = stage.region;
       } else {
         Object.assign(out.maps, stage.maps);
         Object.assign(out.skipped, stage.skipped);
@@ -375,8 +393,8 @@ export class Explainer {
   }
 
   /** Top-k predictions only (one forward pass, no backward). */
-  async predict(image: ImageInput | tf.Tensor4D, topK = 5): Promise<Prediction[]> {
-    const gen = this.explain(image, { topK, methods: ['cam'] });
+  async predict(image: ImageInput | tf.Tensor4D, topK = 5, fit: Fit = DEFAULT_FIT): Promise<Prediction[]> {
+    const gen = this.explain(image, { topK, methods: ['cam'], fit });
     try {
       const first = await gen.next();
       return (first.value as PredictionStage).predictions;
@@ -390,9 +408,9 @@ export class Explainer {
     return INPUT_DOMAINS[this.range];
   }
 
-  /** The model's input for an image, as the model sees it: row-major HWC in its value range. */
-  modelInput(image: ImageInput): Float32Array {
-    const x = imageToInput(image, this.input, this.range);
+  /** The model's input for an image, as the model sees it (fitted as explain() fits it): row-major HWC in its value range. */
+  modelInput(image: ImageInput, fit?: Fit): Float32Array {
+    const x = prepareInput(image, this.input, this.range, fit).input;
     try {
       return Float32Array.from(x.dataSync());
     } finally {

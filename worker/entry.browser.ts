@@ -19,7 +19,8 @@ import { useBackend } from '../src/backend';
 import { WhycamError } from '../src/errors';
 import type { ImageInput } from '../src/image/types';
 import { runningBackend } from './backend-info';
-import { checkLimits, readBlob } from './image';
+import { readBlob } from './image';
+import { checkImageLimits } from '../src/image/limits';
 import { registerTransferHandlers, WASM_BINARIES, WASM_FILES, type BackendInfo, type WasmBinary } from './protocol';
 import { WhycamService } from './service';
 
@@ -112,7 +113,7 @@ async function decodeFile(blob: Blob): Promise<ImageInput> {
   }
   try {
     if (bitmap.width === 0 || bitmap.height === 0) throw new WhycamError('EMPTY_IMAGE', `The image is ${bitmap.width}x${bitmap.height} pixels: there is nothing to explain.`);
-    checkLimits(bitmap.width, bitmap.height);
+    checkImageLimits(bitmap.width, bitmap.height);
     return await decodeBitmap(bitmap);
   } finally {
     bitmap.close();

@@ -1,7 +1,7 @@
 /**
  * The worker for Node's worker_threads (tests, benchmarks): the same service as in a
  * browser, on tfjs-backend-wasm as Node runs it (SIMD, one thread), decoding image
- * files with the engine's pure-JS decoders. `workerData.backend` picks 'wasm' (default)
+ * files with the engine's decoder (sharp). `workerData.backend` picks 'wasm' (default)
  * or 'cpu'. Start it with tsx's hook: new Worker(path, { execArgv: ['--require', 'tsx/cjs'] }).
  */
 import { parentPort, workerData } from 'worker_threads';

@@ -1,11 +1,11 @@
 /**
  * Turns whatever image arrived in the worker into the engine's pixels. Encoded files
- * and bitmaps need the platform (createImageBitmap/OffscreenCanvas in a browser, pngjs
- * and jpeg-js in Node), so the entry passes those decoders in.
+ * and bitmaps need the platform (createImageBitmap/OffscreenCanvas in a browser, sharp
+ * in Node), so the entry passes those decoders in.
  */
 import { WhycamError, type WhycamErrorCode } from '../src/errors';
 import type { ImageInput } from '../src/image/types';
-import { IMAGE_LIMITS } from '../src/image/limits';
+import { checkImageLimits } from '../src/image/limits';
 import type { PixelImage, WorkerImage } from './protocol';
 
 export interface ImageDecoders {
@@ -30,7 +30,7 @@ export async function toImageInput(image: WorkerImage, decoders: ImageDecoders):
     if (!decoders.decodeBitmap) throw new WhycamError('BAD_IMAGE', 'ImageBitmap images need a browser worker.');
     const { width, height } = image;
     if (width === 0 || height === 0) throw new WhycamError('EMPTY_IMAGE', `The bitmap is ${width}x${height} pixels (closed or transferred already?): there is nothing to explain.`);
-    checkLimits(width, height);
+    checkImageLimits(width, height);
     return decoders.decodeBitmap(image);
   }
   return pixels(image as PixelImage);
@@ -54,11 +54,6 @@ function pixels(image: PixelImage): ImageInput {
   return { data, width, height, channels };
 }
 
-export function checkLimits(width: number, height: number): void {
-  if (width > IMAGE_LIMITS.maxSide || height > IMAGE_LIMITS.maxSide || width * height > IMAGE_LIMITS.maxPixels) {
-    throw new WhycamError('IMAGE_TOO_LARGE', `The image is ${width}x${height}; the limit is ${IMAGE_LIMITS.maxSide} px a side and ${IMAGE_LIMITS.maxPixels / 1e6} megapixels. Scale it down first.`);
-  }
-}
 
 /**
  * Reads a Blob's bytes. A File picked by the user can vanish from disk before we read it

@@ -5,6 +5,7 @@
  */
 import * as Comlink from 'comlink';
 import { WhycamError, type WhycamErrorCode } from '../src/errors';
+import type { Fit, Region } from '../src/image/fit';
 import type { ExplainerOptions, ExplainOptions, ModelDescription, Prediction, Stage } from '../src/explainer';
 import type { ModelFile } from '../src/model/load';
 import type { QuantizationLevel } from '../src/quantize/artifacts';
@@ -91,6 +92,9 @@ export type WireExplainOptions = Omit<ExplainOptions, 'signal'>;
 export interface ExplainSummary {
   predictions: Prediction[];
   classIndex: number;
+  /** How the image was fitted and the part of it the model saw (the prediction stage's). */
+  fit: Fit;
+  region: Region;
   stages: Array<{ stage: Stage['stage']; elapsedMs: number; ms: number }>;
 }
 

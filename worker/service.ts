@@ -212,7 +212,7 @@ export class WhycamService implements WorkerApi {
       this.counts.started++;
       const opts = { ...(options ?? {}) } as WireExplainOptions & { signal?: unknown };
       delete opts.signal;
-      const summary: ExplainSummary = { predictions: [], classIndex: -1, stages: [] };
+      const summary: ExplainSummary = { predictions: [], classIndex: -1, fit: 'cover', region: { x: 0, y: 0, width: 0, height: 0 }, stages: [] };
       for await (const stage of held.explainer.explain(pixels, { ...opts, signal: req.signal })) {
         this.counts.stages++;
         check();
@@ -220,6 +220,8 @@ export class WhycamService implements WorkerApi {
         if (stage.stage === 'prediction') {
           summary.predictions = stage.predictions;
           summary.classIndex = stage.classIndex;
+          summary.fit = stage.fit;
+          summary.region = stage.region;
         }
         // The page answers each stage with whether it still wants this request (false once it
         // has superseded or cancelled it): stop right here rather than wait for its message.

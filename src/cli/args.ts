@@ -3,11 +3,12 @@ import { parseArgs } from 'util';
 import { WhycamError } from '../errors';
 import { defaultMethodNames, isMethodName, listMethods, methodNames } from '../methods/registry';
 import type { MethodName } from '../methods/types';
+import { TRUST_METRICS, type TrustMetric } from '../trust/evaluate';
+import { FITS, type Fit } from '../image/fit';
 import { INPUT_RANGES, type InputRange } from '../model/preprocess';
 import { COLORMAP_NAMES, type ColormapName } from '../render/colormaps';
 import { EXIT, type ExitCode } from './exit-codes';
 import { BATCH_OPTIONS, auditArgs, defaultJobs, isBatch, mergeArgs, type AuditArgs, type MergeArgs } from './audit/args';
-import { TRUST_METRICS } from '../trust/evaluate';
 
 /** A CLI-level failure that is not an engine error (command line, output files). */
 export class CliError extends Error {
@@ -37,15 +38,25 @@ Given several images, a folder or a glob, it audits them all as a batch.
 
 Options:
   --model <path|url>     model directory, model.json, Teachable Machine .zip or
-                         http(s) URL of a model.json (default: models/fashion-scenes/)
+                         http(s) URL of a model.json (default: models/imagenet-darknet-tiny/,
+                         1000 everyday ImageNet classes; the garment model: models/fashion-scenes)
   --class <index|label>  class to explain (default: the top prediction)
   --method <list>        comma-separated (default: ${defaultMethodNames().join(',')};
                          'all' for every method), from:
 ${methodLines}
+  --option <m.key=value> a method's own option, repeatable, e.g.
+                         --option smoothgrad.samples=50 --option integrated-gradients.steps=100
+  --metrics <list>       also measure whether each map can be trusted: deletion,
+                         insertion, sanity (model randomisation), or all
   --layer <name>         target conv layer for the class maps
                          (default: the last layer with a spatial output)
   --range <range>        pixel values the model expects: ${INPUT_RANGES.join(' | ')}
                          (default: metadata.json; Teachable Machine -1..1; else 0..1)
+  --fit <fit>            how a photo meets the model's input: ${FITS.join(' | ')}
+                         (default: cover, a centre crop to the input's aspect;
+                         overlays show the part of the photo the model saw)
+  --labels <file>        class names for a model without metadata.json: a JSON
+                         array or one name per line, as many as the model's outputs
   --out <dir>            directory for the overlay PNGs (default: ./${DEFAULT_OUT_DIR})
   --json <file>          also write predictions and raw maps as JSON
   --backend <name>       ${BACKENDS.join(' | ')} (default: wasm)
@@ -64,7 +75,6 @@ are searched recursively for .png, .jpg and .jpeg files; overlays go to
                          (default: ${defaultJobs()}, the cores here)
   --truth <csv|folders>  ground truth: a CSV of image,class, or 'folders' (the
                          class is each photo's folder name)
-  --metrics <list>       faithfulness per map: ${TRUST_METRICS.join(',')}
   --shard <K/N>          only images K, K+N, K+2N, ... of the sorted list (K from 0)
   --resume               skip the images already in the --jsonl (or report) file
 
@@ -81,8 +91,12 @@ export interface ExplainArgs {
   model?: string;
   class?: string;
   methods: MethodName[];
+  methodOptions: Partial<Record<MethodName, Record<string, unknown>>>;
+  metrics: TrustMetric[];
   layer?: string;
   range?: InputRange;
+  fit: Fit;
+  labels?: string;
   out: string;
   json?: string;
   backend: CliBackend;
@@ -101,8 +115,12 @@ const OPTIONS = {
   model: { type: 'string' },
   class: { type: 'string' },
   method: { type: 'string', multiple: true },
+  option: { type: 'string', multiple: true },
+  metrics: { type: 'string' },
   layer: { type: 'string' },
   range: { type: 'string' },
+  fit: { type: 'string' },
+  labels: { type: 'string' },
   out: { type: 'string' },
   json: { type: 'string' },
   backend: { type: 'string' },
@@ -172,6 +190,31 @@ function parseMethods(values: string[] | undefined): MethodName[] {
   return out;
 }
 
+/** `--option smoothgrad.samples=50`: numbers become numbers, anything else stays a string. */
+function parseMethodOptions(values: string[] | undefined): ExplainArgs['methodOptions'] {
+  const out: ExplainArgs['methodOptions'] = {};
+  for (const v of values ?? []) {
+    const m = /^([a-z][a-z0-9+-]*)\.([A-Za-z][A-Za-z0-9]*)=(.*)$/.exec(v.trim());
+    if (!m) throw new WhycamError('BAD_OPTION', `--option takes method.key=value (e.g. smoothgrad.samples=50); got '${v}'.`);
+    const [, method, key, raw] = m;
+    if (!isMethodName(method)) throw new WhycamError('UNKNOWN_METHOD', `--option names an unknown method '${method}'; use one of: ${methodNames().join(', ')}.`);
+    const num = Number(raw);
+    (out[method] ??= {})[key] = raw.trim() !== '' && Number.isFinite(num) ? num : raw;
+  }
+  return out;
+}
+
+function parseMetrics(value: string | undefined): TrustMetric[] {
+  if (value === undefined) return [];
+  const names = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (names.includes('all')) return [...TRUST_METRICS];
+  for (const n of names) {
+    if (!(TRUST_METRICS as readonly string[]).includes(n)) throw new WhycamError('BAD_OPTION', `Unknown metric '${n}'; use a comma-separated list of: ${TRUST_METRICS.join(', ')} (or all).`);
+  }
+  if (names.length === 0) throw new WhycamError('BAD_OPTION', `--metrics needs at least one of: ${TRUST_METRICS.join(', ')}.`);
+  return [...new Set(names)] as TrustMetric[];
+}
+
 function parseOpacity(value: string | undefined): number {
   if (value === undefined) return 0.5;
   const a = Number(value);
@@ -201,7 +244,7 @@ export function parseCommand(argv: string[]): Command {
   if (command !== 'explain') throw usageError(`unknown command '${command}'; the commands are: whycam explain <images>, whycam merge <outputs>`);
   if (rest.length === 0) throw usageError('explain needs an image file: whycam explain <image.png|.jpg>');
 
-  for (const key of ['model', 'class', 'layer', 'out', 'json'] as const) {
+  for (const key of ['model', 'class', 'layer', 'out', 'json', 'labels'] as const) {
     if (values[key] !== undefined && values[key] === '') throw usageError(`--${key} needs a non-empty value`);
   }
   const args: ExplainArgs = {
@@ -209,8 +252,12 @@ export function parseCommand(argv: string[]): Command {
       model: values.model,
       class: values.class,
       methods: parseMethods(values.method),
+      methodOptions: parseMethodOptions(values.option),
+      metrics: parseMetrics(values.metrics),
       layer: values.layer,
       range: values.range === undefined ? undefined : oneOf('range', values.range, INPUT_RANGES, '0..1'),
+      fit: oneOf('fit', values.fit, FITS, 'cover'),
+      labels: values.labels,
       out: values.out ?? DEFAULT_OUT_DIR,
       json: values.json,
       backend: oneOf('backend', values.backend, BACKENDS, 'wasm'),

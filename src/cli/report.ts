@@ -1,6 +1,8 @@
 /** What `whycam explain` prints and the shape of its --json file. Pure functions, no I/O. */
 import type { Prediction } from '../explainer';
+import type { Fit, Region } from '../image/fit';
 import type { MethodName, SaliencyMap } from '../methods/types';
+import type { TrustReport } from '../trust/evaluate';
 
 export interface JsonMap {
   width: number;
@@ -10,6 +12,8 @@ export interface JsonMap {
   layer: string | null;
   /** Raw signed values, row-major HWC (`data[(y * width + x) * channels + c]`). */
   data: Array<number | null>;
+  /** Figures the method reports about its map (Integrated Gradients: completenessGap, scoreDelta, ...). */
+  stats?: Record<string, number>;
 }
 
 /**
@@ -19,8 +23,13 @@ export interface JsonMap {
 export interface JsonReport {
   predictions: Prediction[];
   class: number;
+  /** How the photo was fitted to the model input, and the rectangle of it (in its pixels) the input covers. */
+  fit: Fit;
+  region: Region;
   maps: Partial<Record<MethodName, JsonMap>>;
   skipped: Partial<Record<MethodName, string>>;
+  /** With --metrics: deletion/insertion curves per map, the random-order reference, the sanity steps. */
+  trust?: TrustReport;
 }
 
 /**
@@ -43,10 +52,14 @@ export function jsonReport(
   methods: MethodName[],
   maps: Partial<Record<MethodName, SaliencyMap>>,
   skipped: Partial<Record<MethodName, string>>,
+  seen: { fit: Fit; region: Region },
+  trust: TrustReport | null = null,
 ): JsonReport {
   const report: JsonReport = {
     predictions: predictions.map(({ index, label, probability }) => ({ index, label, probability })),
     class: classIndex,
+    fit: seen.fit,
+    region: seen.region,
     maps: {},
     skipped: {},
   };
@@ -54,10 +67,12 @@ export function jsonReport(
     const map = maps[m];
     if (map) {
       report.maps[m] = { width: map.width, height: map.height, channels: map.channels, layer: map.layer, data: float32ToJson(map.data) };
+      if (map.stats) report.maps[m]!.stats = map.stats;
     } else {
       report.skipped[m] = skipped[m] ?? 'not computed';
     }
   }
+  if (trust) report.trust = trust;
   return report;
 }
 

@@ -1,16 +1,8 @@
-import * as jpeg from 'jpeg-js';
-import { PNG } from 'pngjs';
+import sharp from 'sharp';
 import { WhycamError } from '../errors';
-import { applyOrientation, readJpegOrientation } from './orientation';
+import { checkImageLimits, IMAGE_LIMITS } from './limits';
 import type { ImageInput } from './types';
 
-/**
- * Largest image `decodeImage` accepts. Checked from the file header before any pixel is decoded,
- * so a hostile or mistaken file cannot make the CLI allocate gigabytes. 50 MP covers the largest
- * phone cameras' full-resolution photos (48-50 MP); the side limit also refuses extreme strips
- * (say 100000x10) that the pixel limit alone would let through.
- */
-import { IMAGE_LIMITS } from './limits';
 export { IMAGE_LIMITS };
 
 export interface DecodeOptions {
@@ -26,22 +18,32 @@ const SUPPORTED = 'whycam reads PNG and JPEG files';
 
 /**
  * Decodes a PNG or JPEG file to RGBA pixels (channels 4), recognising the format from its first
- * bytes, not from a file name. 16-bit PNGs are scaled to 8 bits; grey and palette images are
- * expanded to RGBA.
+ * bytes, not from a file name. The pixels come from sharp (libvips with libjpeg-turbo and
+ * libpng), the decoders browsers use, so a photo gives the CLI the pixels it gives the app:
+ * embedded colour profiles converted to sRGB, 16-bit PNGs scaled to 8 bits, grey and palette
+ * images expanded to RGBA.
  *
- * Throws WhycamError:
+ * Rejects with WhycamError:
  * - `BAD_IMAGE`: not a PNG or JPEG (the message names the format when it recognises it), or a
  *   truncated or corrupt file;
  * - `EMPTY_IMAGE`: the header says width or height is 0;
- * - `IMAGE_TOO_LARGE`: a side over `IMAGE_LIMITS.maxSide` or more than `IMAGE_LIMITS.maxPixels`.
+ * - `IMAGE_TOO_LARGE`: a side over `IMAGE_LIMITS.maxSide` or more than `IMAGE_LIMITS.maxPixels`,
+ *   checked from the header before any pixel is decoded.
  */
-export function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}): ImageInput {
+export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}): Promise<ImageInput> {
   if (bytes.length === 0) {
     throw new WhycamError('BAD_IMAGE', `The file is empty (0 bytes); ${SUPPORTED}.`);
   }
   const format = sniffFormat(bytes);
-  if (format === 'png') return decodePng(bytes);
-  if (format === 'jpeg') return decodeJpeg(bytes, options.applyExifOrientation ?? true);
+  if (format === 'png') {
+    checkSize(pngSize(bytes), 'PNG');
+    checkPngEnd(bytes);
+    return decodePixels(bytes, 'PNG', false);
+  }
+  if (format === 'jpeg') {
+    checkSize(jpegSize(bytes), 'JPEG');
+    return decodePixels(bytes, 'JPEG', options.applyExifOrientation ?? true);
+  }
   const hint = format === 'unknown' ? 'It is not an image format whycam recognises' : `It looks like a ${format} file`;
   throw new WhycamError('BAD_IMAGE', `${hint}; ${SUPPORTED}. Convert it to PNG or JPEG first.`);
 }
@@ -78,18 +80,11 @@ function sniffFormat(b: Uint8Array): Format {
   return 'unknown';
 }
 
-function checkSize(width: number, height: number, format: string): void {
+function checkSize({ width, height }: { width: number; height: number }, format: string): void {
   if (width === 0 || height === 0) {
     throw new WhycamError('EMPTY_IMAGE', `The ${format} header says the image is ${width}x${height} pixels: it has no pixels to explain.`);
   }
-  if (width > IMAGE_LIMITS.maxSide || height > IMAGE_LIMITS.maxSide || width * height > IMAGE_LIMITS.maxPixels) {
-    throw new WhycamError(
-      'IMAGE_TOO_LARGE',
-      `The ${format} is ${width}x${height} pixels (${(width * height / 1e6).toFixed(1)} MP); whycam accepts at most ` +
-        `${IMAGE_LIMITS.maxSide} pixels a side and ${IMAGE_LIMITS.maxPixels / 1e6} MP. Scale it down first ` +
-        '(the model sees a small square anyway, e.g. 224x224).',
-    );
-  }
+  checkImageLimits(width, height, `The ${format}`);
 }
 
 function corrupt(format: string, e: unknown): WhycamError {
@@ -103,30 +98,23 @@ function u32be(b: Uint8Array, at: number): number {
   return ((b[at] << 24) >>> 0) + (b[at + 1] << 16) + (b[at + 2] << 8) + b[at + 3];
 }
 
-function decodePng(bytes: Uint8Array): ImageInput {
-  // IHDR is always the first chunk: length(4) "IHDR"(4) width(4) height(4) ...
+/** Width and height from the IHDR chunk, which is always first: length(4) "IHDR"(4) width(4) height(4) ... */
+function pngSize(bytes: Uint8Array): { width: number; height: number } {
   if (bytes.length < 33 || !startsWith(bytes, ascii('IHDR'), 12)) {
     throw corrupt('PNG', new Error('no IHDR header'));
   }
-  checkSize(u32be(bytes, 16), u32be(bytes, 20), 'PNG');
-  let png: { width: number; height: number; data: Buffer };
-  try {
-    png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
-  } catch (e) {
-    throw corrupt('PNG', e);
-  }
-  return { data: ownBytes(png.data), width: png.width, height: png.height, channels: 4 };
+  return { width: u32be(bytes, 16), height: u32be(bytes, 20) };
 }
 
-/**
- * A Uint8Array that owns its whole ArrayBuffer, so a caller can transfer `.buffer` to a worker
- * without shipping (or detaching) unrelated memory from Node's Buffer pool.
- */
-function ownBytes(buf: Uint8Array): Uint8Array {
-  if (buf.byteOffset === 0 && buf.buffer.byteLength === buf.length) {
-    return new Uint8Array(buf.buffer);
-  }
-  return new Uint8Array(buf);
+/** libpng stops at the end of the image data; a file cut inside its final IEND chunk is still truncated. */
+function checkPngEnd(bytes: Uint8Array): void {
+  const end = lastIndexOf(bytes, ascii('IEND'));
+  if (end < 0 || end + 8 > bytes.length) throw corrupt('PNG', new Error('no complete IEND chunk at the end'));
+}
+
+function lastIndexOf(b: Uint8Array, sig: number[]): number {
+  for (let at = b.length - sig.length; at >= Math.max(0, b.length - 4096); at--) if (startsWith(b, sig, at)) return at;
+  return -1;
 }
 
 /** Reads the frame size from the first SOFn marker without decoding. */
@@ -155,30 +143,30 @@ function jpegSize(b: Uint8Array): { width: number; height: number } {
   throw corrupt('JPEG', new Error('the file ends before the frame header'));
 }
 
-function decodeJpeg(bytes: Uint8Array, orient: boolean): ImageInput {
-  const { width, height } = jpegSize(bytes);
-  checkSize(width, height, 'JPEG');
-  let decoded: { width: number; height: number; data: Uint8Array };
+async function decodePixels(bytes: Uint8Array, format: string, orient: boolean): Promise<ImageInput> {
+  let out: { data: Buffer; info: { width: number; height: number; channels: number } };
   try {
-    decoded = jpeg.decode(bytes, {
-      useTArray: true,
-      formatAsRGBA: true,
-      // Our own header check above is the one that speaks; these only back it up inside jpeg-js,
-      // which holds roughly 20 bytes per pixel while decoding (so 50 MP needs about 1 GB).
-      maxResolutionInMP: IMAGE_LIMITS.maxPixels / 1e6,
-      maxMemoryUsageInMB: 2048,
-    });
+    // failOn 'truncated': a cut-off file fails as browsers would show it broken; libjpeg's benign warnings do not.
+    let image = sharp(bytes, { failOn: 'truncated', limitInputPixels: IMAGE_LIMITS.maxPixels });
+    if (orient) image = image.rotate(); // no angle: as the EXIF Orientation tag says
+    out = await image.toColourspace('srgb').ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   } catch (e) {
-    const message = e instanceof Error ? e.message : '';
-    if (/maxResolutionInMP|maxMemoryUsageInMB|allocate enough memory/.test(message)) {
-      throw new WhycamError('IMAGE_TOO_LARGE', `The JPEG needs too much memory to decode (${message}).`, { cause: e });
-    }
-    throw corrupt('JPEG', e);
+    throw corrupt(format, e);
   }
-  if (decoded.data.length !== decoded.width * decoded.height * 4) {
-    throw corrupt('JPEG', new Error('decoder returned a wrong-sized pixel buffer'));
+  const { width, height, channels } = out.info;
+  if (channels !== 4 || out.data.length !== width * height * 4) {
+    throw corrupt(format, new Error(`the decoder returned ${channels} channels and ${out.data.length} bytes for ${width}x${height}`));
   }
-  const image: ImageInput = { data: ownBytes(decoded.data), width: decoded.width, height: decoded.height, channels: 4 };
-  const orientation = orient ? readJpegOrientation(bytes) : 1;
-  return orientation === 1 ? image : applyOrientation(image, orientation);
+  return { data: ownBytes(out.data), width, height, channels: 4 };
+}
+
+/**
+ * A Uint8Array that owns its whole ArrayBuffer, so a caller can transfer `.buffer` to a worker
+ * without shipping (or detaching) unrelated memory from Node's Buffer pool.
+ */
+function ownBytes(buf: Uint8Array): Uint8Array {
+  if (buf.byteOffset === 0 && buf.buffer.byteLength === buf.length) {
+    return new Uint8Array(buf.buffer);
+  }
+  return new Uint8Array(buf);
 }

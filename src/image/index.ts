@@ -1,4 +1,4 @@
-/** Image files in pure JS (PNG via pngjs, JPEG via jpeg-js): decode, encode, resize. Node-side (uses Buffer). */
+/** Image files in Node: decode (sharp: libvips with libjpeg-turbo and libpng), encode (pngjs), resize. Node-side (uses Buffer). */
 export type { ImageInput } from './types';
 export { decodeImage, IMAGE_LIMITS } from './decode';
 export type { DecodeOptions } from './decode';

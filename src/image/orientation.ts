@@ -1,7 +1,7 @@
 import type { ImageInput } from './types';
 
 /**
- * EXIF orientation for JPEGs. jpeg-js returns the pixels as stored; phone cameras store portrait
+ * EXIF orientation for JPEGs. Decoders return the pixels as stored; phone cameras store portrait
  * photos sideways and add an Orientation tag (TIFF tag 0x0112) that viewers and browsers apply.
  */
 

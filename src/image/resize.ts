@@ -1,11 +1,11 @@
 import { WhycamError } from '../errors';
-import { resizeBilinearInto } from '../render/upsample';
+import { resizeBilinearInto } from './bilinear';
 import type { ImageInput } from './types';
 
 /**
  * Bilinear resize of an image to `width` x `height`, half-pixel centres (the convention of
  * `tf.image.resizeBilinear(..., alignCorners=false, halfPixelCenters=true)`; see
- * `render/upsample.ts`). Keeps the channel count; values are rounded to 0..255.
+ * `bilinear.ts`). Keeps the channel count; values are rounded to 0..255.
  *
  * Returns `image` itself (same object, no copy) when it already has that size, so callers can
  * resize unconditionally at no cost.

@@ -1,5 +1,5 @@
 import { WhycamError } from '../errors';
-import { checkMapShape } from './shape';
+import { checkMapShape } from '../image/shape';
 
 /**
  * A raw saliency map as the engine emits it: signed values, row-major HWC

@@ -1,7 +1,7 @@
 import { WhycamError } from '../errors';
 import type { ImageInput } from '../image/types';
 import { colorize, type ColormapName } from './colormaps';
-import { checkMapShape } from './shape';
+import { checkMapShape } from '../image/shape';
 import { upsample } from './upsample';
 
 /** A normalised single-channel map (values in [0, 1], e.g. from `normalizeMap`). */

@@ -4,6 +4,7 @@
  */
 import type { Explainer, MethodProgress } from '../explainer';
 import type { ImageInput } from '../image/types';
+import type { Fit } from '../image/fit';
 import { getMethod, resolveMethods } from '../methods/registry';
 import type { MethodName, SaliencyMap } from '../methods/types';
 import { uniform } from '../methods/sampling';
@@ -23,12 +24,16 @@ export interface TrustOptions {
   /** Default: all three. */
   metrics?: TrustMetric[];
   layer?: string;
+  /** How the photo is fitted to the model's input, as for explain(). Default 'cover'. */
+  fit?: Fit;
   /** Sanity check: randomisation steps (default 5) and seed (default 0). */
   sanity?: { steps?: number; seed?: number };
   /** Forward passes per batch for the curves. Default 16. */
   batchSize?: number;
   signal?: { readonly aborted: boolean };
   onProgress?: (progress: MethodProgress) => void;
+  /** Maps already computed for this image and class (e.g. by explain()), so they are not computed again. */
+  maps?: Partial<Record<MethodName, SaliencyMap>>;
 }
 
 export interface MapTrust {
@@ -61,13 +66,16 @@ const fmt = (v: number) => v.toFixed(2);
 function summaryOf(method: MethodName, t: MapTrust, random: TrustReport['random'], sanity: SanityStep[] | undefined): string {
   const label = getMethod(method).label;
   const parts: string[] = [];
+  // Within 0.02 of the random order's area counts as no different: the curves are 21 points.
+  const compare = (ours: number, chance: number, lowerIsBetter: boolean) => {
+    if (Math.abs(ours - chance) < 0.02) return 'about as fast as';
+    return (lowerIsBetter ? ours < chance : ours > chance) ? 'faster than' : 'slower than';
+  };
   if (t.deletion && random?.deletion) {
-    const better = t.deletion.auc < random.deletion.auc;
-    parts.push(`removing its pixels first ${better ? 'drops' : 'does not drop'} the class faster than a random order (deletion area ${fmt(t.deletion.auc)} vs ${fmt(random.deletion.auc)})`);
+    parts.push(`removing its top pixels first lowers the class ${compare(t.deletion.auc, random.deletion.auc, true)} a random order (deletion area ${fmt(t.deletion.auc)} vs ${fmt(random.deletion.auc)})`);
   }
   if (t.insertion && random?.insertion) {
-    const better = t.insertion.auc > random.insertion.auc;
-    parts.push(`restoring them first ${better ? 'brings it back faster' : 'brings it back no faster'} than random (insertion area ${fmt(t.insertion.auc)} vs ${fmt(random.insertion.auc)})`);
+    parts.push(`restoring them first brings it back ${compare(t.insertion.auc, random.insertion.auc, false)} random (insertion area ${fmt(t.insertion.auc)} vs ${fmt(random.insertion.auc)})`);
   }
   const last = sanity?.[sanity.length - 1]?.correlation[method];
   if (last !== undefined) {
@@ -104,13 +112,21 @@ async function curvesFor(
 export async function evaluateTrust(explainer: Explainer, image: ImageInput, options: TrustOptions = {}): Promise<TrustReport> {
   const metrics = checkMetrics(options.metrics);
   const methods = resolveMethods(options.methods ?? ['gradcam', 'guided']).map((m) => m.name);
-  const first = await explainer.explainAll(image, { class: options.class, methods, layer: options.layer, signal: options.signal });
+  const given = options.maps && methods.every((m) => options.maps?.[m]) ? options.maps : null;
+  const givenClass = given ? given[methods[0]]!.classIndex : -1;
+  if (given && methods.some((m) => given[m]!.classIndex !== givenClass)) throw new WhycamError('BAD_OPTION', 'The maps given explain different classes.');
+  if (given && options.class !== undefined && explainer.resolveClass(options.class) !== givenClass) {
+    throw new WhycamError('BAD_OPTION', `The maps given explain class ${givenClass}, not ${String(options.class)}.`);
+  }
+  const first = given
+    ? { classIndex: givenClass, maps: given }
+    : await explainer.explainAll(image, { class: options.class, methods, layer: options.layer, fit: options.fit, signal: options.signal });
   const { classIndex } = first;
   const report: TrustReport = {
     classIndex, label: explainer.labels[classIndex], probability: NaN, maps: {},
   };
   const { width, height, channels } = explainer.input;
-  const x = explainer.modelInput(image);
+  const x = explainer.modelInput(image, options.fit);
   const probability = await explainer.scoreInputs(1, (_s, _n, buf) => buf.set(x), classIndex, { signal: options.signal });
   report.probability = probability[0];
 
@@ -133,7 +149,7 @@ export async function evaluateTrust(explainer: Explainer, image: ImageInput, opt
   }
   if (metrics.has('sanity')) {
     report.sanity = await sanityCheck(explainer, image, {
-      methods: methods.filter((m) => first.maps[m]), classIndex, layer: options.layer, ...options.sanity, signal: options.signal,
+      methods: methods.filter((m) => first.maps[m]), classIndex, layer: options.layer, fit: options.fit, ...options.sanity, signal: options.signal,
       onStep: (done, total) => options.onProgress?.({ method: 'sanity', done, total }),
     });
   }

@@ -8,6 +8,7 @@
  */
 import type { Explainer } from '../explainer';
 import type { ImageInput } from '../image/types';
+import type { Fit } from '../image/fit';
 import type { MethodName } from '../methods/types';
 import { WhycamError } from '../errors';
 import { cellImportance, spearman } from './importance';
@@ -25,6 +26,7 @@ export interface SanityOptions {
   methods: MethodName[];
   classIndex: number;
   layer?: string;
+  fit?: Fit;
   /** Number of randomisation steps after the trained one (the weighted layers split evenly). Default 5. */
   steps?: number;
   seed?: number;
@@ -43,7 +45,7 @@ export async function sanityCheck(explainer: Explainer, image: ImageInput, optio
   const steps = options.steps ?? 5;
   if (!Number.isInteger(steps) || steps < 1 || steps > 100) throw new WhycamError('BAD_OPTION', `sanity steps must be an integer from 1 to 100; got ${steps}.`);
   const maps = async () => {
-    const r = await explainer.explainAll(image, { class: classIndex, methods, layer });
+    const r = await explainer.explainAll(image, { class: classIndex, methods, layer, fit: options.fit });
     return Object.fromEntries(methods.map((m) => [m, r.maps[m] ? cellImportance(r.maps[m]!) : null])) as Record<MethodName, Float32Array | null>;
   };
   const original = await maps();

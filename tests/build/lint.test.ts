@@ -32,7 +32,7 @@ describe('each layer rule fails on a file that breaks it', () => {
     ['src/render/bad-tfjs.ts', '@typescript-eslint/no-restricted-imports', 'render imports tfjs (even a type)'],
     ['src/model-files/bad-tfjs.ts', '@typescript-eslint/no-restricted-imports', 'the tfjs-free model-file helpers import tfjs'],
     ['src/render/bad-model.ts', 'boundaries/dependencies', 'render imports from outside render, image types and errors'],
-    ['src/render/bad-image-runtime.ts', 'boundaries/dependencies', 'render imports a runtime value from image'],
+    ['src/render/bad-image-decoder.ts', '@typescript-eslint/no-restricted-imports', 'render (loaded by pages) imports the Node image decoder'],
     ['src/image/bad-render.ts', 'boundaries/dependencies', 'image imports render'],
     ['src/record/bad-gradients.ts', 'boundaries/dependencies', 'record imports the layer above it'],
     ['src/model/bad-worker.ts', 'boundaries/dependencies', 'src imports worker/'],

@@ -66,7 +66,7 @@ const cases: Case[] = [
   { name: 'no image argument', args: () => ['explain', '--model', TM_MODEL], code: USAGE, message: /explain needs an image file/ },
 ];
 
-const defaultModelShipped = fs.existsSync(path.join(REPO, 'models/fashion-scenes/model.json'));
+const defaultModelShipped = fs.existsSync(path.join(REPO, 'models/imagenet-darknet-tiny/model.json'));
 if (!defaultModelShipped) {
   cases.push({ name: 'no --model while no default model is shipped', args: () => ['explain', good()], code: MODEL, message: /No default model is shipped yet; pass --model/ });
 }

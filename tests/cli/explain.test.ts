@@ -10,7 +10,10 @@ import * as os from 'os';
 import * as path from 'path';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { BANNER, TM, TM_MODEL, TM_TINY, TM_ZIP, exec, photo, readPng, whycam, type CliResult } from './helpers';
+import { BANNER, REPO, TM, TM_MODEL, TM_TINY, TM_ZIP, exec, photo, readPng, whycam, type CliResult } from './helpers';
+
+const CHELSEA = path.join(REPO, 'models/imagenet-darknet-tiny/samples/chelsea.png'); // 451x300
+const GARMENT = path.join(REPO, 'models/fashion-scenes/samples/single-05.png');
 
 const METHODS = ['cam', 'gradcam', 'vanilla', 'guided', 'guided-gradcam'];
 
@@ -71,6 +74,16 @@ beforeAll(async () => {
     'explain', photo(1, 2), '--model', path.join(TM_TINY, 'model.json'), '--method', 'vanilla,gradcam,guided-gradcam',
     '--range', '-1..1', '--out', dir('tiny'), '--json', dir('tiny.json'),
   ]);
+  // The default model (no --model), the garment model by path, --fit contain, --labels for a bare model.json.
+  runs.default = whycam(['explain', CHELSEA, '--method', 'gradcam', '--out', dir('default'), '--json', dir('default.json')]);
+  runs.garment = whycam(['explain', GARMENT, '--model', 'models/fashion-scenes', '--method', 'gradcam', '--out', dir('garment'), '--json', dir('garment.json')]);
+  runs.contain = whycam(['explain', dir('wide.png'), '--model', TM_MODEL, '--fit', 'contain', '--method', 'gradcam', '--out', dir('contain'), '--json', dir('contain.json')]);
+  fs.mkdirSync(dir('bare'));
+  for (const f of ['model.json', 'weights.bin']) fs.copyFileSync(path.join(TM_MODEL, f), dir('bare', f));
+  fs.writeFileSync(dir('names.txt'), 'left hand\r\nright hand\n\n');
+  fs.writeFileSync(dir('three.json'), JSON.stringify(['a', 'b', 'c']));
+  runs.labels = whycam(['explain', photo(2, 0), '--model', dir('bare'), '--labels', dir('names.txt'), '--method', 'gradcam', '--out', dir('labels'), '--json', dir('labels.json')]);
+  runs.badLabels = whycam(['explain', photo(2, 0), '--model', dir('bare'), '--labels', dir('three.json'), '--method', 'gradcam', '--out', dir('bad')]);
   runs.help = whycam(['--help']);
   // A fresh, offline npm cache: npx must run the package's own bin, never look for "whycam" in the registry.
   const npmEnv = { npm_config_cache: dir('npm-cache'), npm_config_offline: 'true', npm_config_update_notifier: 'false' };
@@ -136,7 +149,9 @@ describe('whycam explain, all methods on a class-2 photo', () => {
 
   test('--json has exactly the documented keys and raw maps', async () => {
     const json = readJson('all.json');
-    expect(Object.keys(json)).toEqual(['predictions', 'class', 'maps', 'skipped']);
+    expect(Object.keys(json)).toEqual(['predictions', 'class', 'fit', 'region', 'maps', 'skipped']);
+    // A square photo into a square input: the model saw all of it.
+    expect([json.fit, json.region]).toEqual(['cover', { x: 0, y: 0, width: 224, height: 224 }]);
     for (const p of json.predictions) expect(Object.keys(p).sort()).toEqual(['index', 'label', 'probability']);
     expect(json.predictions[0].label).toBe('Class 2');
     expect(json.class).toBe(json.predictions[0].index);
@@ -162,7 +177,7 @@ describe('whycam explain, all methods on a class-2 photo', () => {
 });
 
 describe('other inputs and model sources', () => {
-  test('a Teachable Machine zip, --class by label, a 300x200 photo: overlays at 300x200', async () => {
+  test('a Teachable Machine zip, --class by label, a 300x200 photo: overlays over the 200x200 centre the model saw', async () => {
     const r = await runs.zip;
     expectCleanSuccess(r);
     const json = readJson('zip.json');
@@ -171,9 +186,11 @@ describe('other inputs and model sources', () => {
     expect(Object.keys(json.maps)).toEqual(['gradcam', 'vanilla']);
     expect(json.skipped).toEqual({});
     expect(json.predictions.reduce((s: number, p: { probability: number }) => s + p.probability, 0)).toBeCloseTo(1, 4);
+    expect([json.fit, json.region]).toEqual(['cover', { x: 50, y: 0, width: 200, height: 200 }]);
+    expect(r.stdout).toMatch(/\(300x200; cover: the model saw 200x200 at \(50, 0\)\)/);
     for (const m of ['gradcam', 'vanilla']) {
       const png = readPng(dir('zip', `wide.${m}.png`));
-      expect([png.width, png.height]).toEqual([300, 200]);
+      expect([png.width, png.height]).toEqual([200, 200]);
     }
   });
 
@@ -204,12 +221,62 @@ describe('other inputs and model sources', () => {
   });
 });
 
+describe('the default model, --fit and --labels', () => {
+  test('without --model: the ImageNet model; a 451x300 cat photo, centre-cropped, is an Egyptian cat; overlays over the crop', async () => {
+    const r = await runs.default;
+    expectCleanSuccess(r);
+    expect(r.stdout).toMatch(/^Model: .*models[\\/]imagenet-darknet-tiny \(input 224x224x3, pixels 0\.\.1, 1000 classes\)/m);
+    expect(predictionRows(r.stdout)[0][2]).toBe('Egyptian cat');
+    const json = readJson('default.json');
+    expect([json.fit, json.region]).toEqual(['cover', { x: 75, y: 0, width: 300, height: 300 }]);
+    expect(json.maps.gradcam.layer).toBe('conv2d_16');
+    const png = readPng(dir('default', 'chelsea.gradcam.png'));
+    expect([png.width, png.height]).toEqual([300, 300]);
+  });
+
+  test('--model models/fashion-scenes: the garment model still works', async () => {
+    const r = await runs.garment;
+    expectCleanSuccess(r);
+    expect(r.stdout).toMatch(/^Model: models\/fashion-scenes \(input 64x64x3, pixels 0\.\.1, 10 classes\)/m);
+    expect(predictionRows(r.stdout)[0][2]).toBe('Bag'); // single-05 is the Bag sample (samples.json)
+  });
+
+  test('--fit contain: the whole 300x200 photo, padded to the square the model saw', async () => {
+    const r = await runs.contain;
+    expectCleanSuccess(r);
+    const json = readJson('contain.json');
+    // 200 * 224 / 300 = 149.3 -> 149 rows placed 37 rows down: 200 / 149 source pixels a row.
+    expect(json.fit).toBe('contain');
+    expect(json.region.x).toBe(0);
+    expect(json.region.y).toBeCloseTo((-37 * 200) / 149, 6);
+    expect(json.region.width).toBeCloseTo(300, 6);
+    expect(json.region.height).toBeCloseTo((224 * 200) / 149, 6);
+    const png = readPng(dir('contain', 'wide.gradcam.png'));
+    expect([png.width, png.height]).toEqual([300, 301]);
+  });
+
+  test('--labels names the classes of a model without metadata.json (one name a line)', async () => {
+    const r = await runs.labels;
+    expectCleanSuccess(r);
+    const json = readJson('labels.json');
+    expect(json.predictions.map((p: { label: string }) => p.label).sort()).toEqual(['left hand', 'right hand']);
+    expect(r.stdout).toMatch(/Explaining: class 1 "right hand"/);
+  });
+
+  test('--labels with a count that does not match the outputs: exit 2 and one line that says so', async () => {
+    const r = await runs.badLabels;
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^whycam: --labels .*three\.json: 3 labels given for a model with 2 classes\.\n$/);
+  });
+});
+
 describe('how it is started', () => {
   test('--help prints the usage and exits 0', async () => {
     const r = await runs.help;
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: whycam explain <image/);
-    for (const flag of ['--model', '--class', '--method', '--layer', '--range', '--out', '--json', '--backend', '--colormap', '--opacity']) {
+    for (const flag of ['--model', '--class', '--method', '--layer', '--range', '--fit', '--labels', '--out', '--json', '--backend', '--colormap', '--opacity']) {
       expect(r.stdout).toContain(flag);
     }
   });

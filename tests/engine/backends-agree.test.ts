@@ -43,7 +43,7 @@ describe('wasm agrees with cpu', () => {
   });
 
   test('the Teachable Machine export on a photo', async () => {
-    const img = readImage(tmPhotos()[3][0]);
+    const img = await readImage(tmPhotos()[3][0]);
     const [cpu, wasm] = await onBoth(async () => {
       const ex = await Explainer.load(await modelSourceFromPath(TM_MODEL));
       try {

@@ -39,7 +39,7 @@ describe('kernels used on wasm', () => {
 
   test('the Teachable Machine export', async () => {
     const ex = await Explainer.load(await modelSourceFromPath(TM_MODEL));
-    const img = readImage(tmPhotos()[0][0]);
+    const img = await readImage(tmPhotos()[0][0]);
     const kernels = await kernelsOf(() => ex.explainAll(img));
     for (const k of FORBIDDEN) expect(kernels).not.toContain(k);
     // Depthwise input gradients run as forward depthwise convolutions (the backend has no backprop kernel).

@@ -30,14 +30,14 @@ describe.each(BACKENDS)('tensor accounting on %s', (backend) => {
   test('loading and disposing a nested Teachable Machine model leaves nothing behind', async () => {
     const before = tf.memory().numTensors;
     const ex = await Explainer.load(await modelSourceFromPath(TM_MODEL));
-    await ex.explainAll(readImage(tmPhotos()[0][0]), { methods: ['gradcam'] });
+    await ex.explainAll(await readImage(tmPhotos()[0][0]), { methods: ['gradcam'] });
     ex.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 
   test('failing, cancelled and abandoned requests leave no tensor behind', async () => {
     const ex = await Explainer.load(await modelSourceFromPath(TM_MODEL));
-    const img = readImage(tmPhotos()[0][0]);
+    const img = await readImage(tmPhotos()[0][0]);
     await ex.explainAll(img);
     const baseline = tf.memory().numTensors;
     const failures: Array<[string, () => Promise<unknown>]> = [

@@ -14,7 +14,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 test('ms excludes the time the consumer held the previous stage; elapsedMs includes it', async () => {
   await switchTo('wasm');
   const ex = await Explainer.load(await modelSourceFromPath(TM_MODEL));
-  const img = readImage(tmPhotos()[0][0]);
+  const img = await readImage(tmPhotos()[0][0]);
   await ex.explainAll(img); // warm-up: weight caches built
   const seen: Array<{ stage: string; elapsedMs: number; ms: number }> = [];
   for await (const s of ex.explain(img)) {

@@ -30,13 +30,13 @@ describe('Teachable Machine export on wasm', () => {
   });
 
   test.each(tmPhotos())('predicts %s as %s', async (file, label) => {
-    const [top] = await ex.predict(readImage(file), 2);
+    const [top] = await ex.predict(await readImage(file), 2);
     expect(top.label).toBe(label);
     expect(top.probability).toBeGreaterThan(0.5);
   });
 
   test('the zip and model.json load the same model', async () => {
-    const img = readImage(tmPhotos()[0][0]);
+    const img = await readImage(tmPhotos()[0][0]);
     const want = await ex.predict(img, 2);
     for (const loc of [TM_ZIP, path.join(TM_MODEL, 'model.json')]) {
       const other = await Explainer.load(await modelSourceFromPath(loc));
@@ -48,7 +48,7 @@ describe('Teachable Machine export on wasm', () => {
   });
 
   test('all maps of a photo are finite and of the documented shapes', async () => {
-    const r = await ex.explainAll(readImage(tmPhotos()[12][0]));
+    const r = await ex.explainAll(await readImage(tmPhotos()[12][0]));
     expect(Object.keys(r.maps).sort()).toEqual(['gradcam', 'guided', 'guided-gradcam', 'vanilla']);
     expect(r.maps.gradcam).toMatchObject({ width: 7, height: 7, channels: 1, layer: 'out_relu' });
     for (const m of ['vanilla', 'guided', 'guided-gradcam'] as const) {
@@ -63,7 +63,7 @@ describe('Teachable Machine export on wasm', () => {
   test('the 96x96 grayscale tiny export explains with one-channel gradient maps', async () => {
     const tiny = await Explainer.load(await modelSourceFromPath(TM_TINY));
     expect(tiny.describe().input).toEqual({ height: 96, width: 96, channels: 1 });
-    const r = await tiny.explainAll(readImage(tmPhotos()[0][0]));
+    const r = await tiny.explainAll(await readImage(tmPhotos()[0][0]));
     expect(r.maps.vanilla).toMatchObject({ width: 96, height: 96, channels: 1 });
     expect(r.maps.gradcam!.data.every(Number.isFinite)).toBe(true);
     tiny.dispose();

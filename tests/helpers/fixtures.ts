@@ -4,7 +4,9 @@ import * as path from 'path';
 import { decodeImage } from '../../src/image';
 import type { ImageInput } from '../../src/image/types';
 
-export const TM_DIR = path.resolve(__dirname, '../../../shared/fixtures/teachable-machine');
+/** The shared fixtures beside the repository (each folder has a SOURCE.md). */
+export const FIXTURES = path.resolve(__dirname, '../../../shared/fixtures');
+export const TM_DIR = path.join(FIXTURES, 'teachable-machine');
 export const TM_MODEL = path.join(TM_DIR, 'image-model');
 export const TM_ZIP = path.join(TM_DIR, 'image-model.zip');
 export const TM_TINY = path.join(TM_DIR, 'tiny-image-model');
@@ -23,6 +25,6 @@ export function tmPhotos(): Array<[string, string]> {
   return out;
 }
 
-export function readImage(file: string): ImageInput {
+export async function readImage(file: string): Promise<ImageInput> {
   return decodeImage(new Uint8Array(fs.readFileSync(file)));
 }

@@ -44,8 +44,8 @@ test('2x2 RGB -> 4x4 by hand (half-pixel centres: fractions 0, 0.25, 0.75, 1)', 
 test.each([
   [96, 80], // shrink to a non-square, non-integer ratio
   [300, 250], // enlarge
-])('the real photo resized to %ix%i matches tf.image.resizeBilinear(halfPixelCenters) within rounding', (w, h) => {
-  const photo = decodeImage(new Uint8Array(fs.readFileSync(PHOTO)));
+])('the real photo resized to %ix%i matches tf.image.resizeBilinear(halfPixelCenters) within rounding', async (w, h) => {
+  const photo = (await decodeImage(new Uint8Array(fs.readFileSync(PHOTO))));
   const ours = resizeImage(photo, w, h);
   expect([ours.width, ours.height, ours.channels]).toEqual([w, h, 4]);
   const before = tf.memory().numTensors;

@@ -84,10 +84,10 @@ describe('the shipped default model (models/fashion-scenes)', () => {
     }
   });
 
-  test('the sample PNGs decode to the size samples.json gives, at the model input size', () => {
+  test('the sample PNGs decode to the size samples.json gives, at the model input size', async () => {
     const { height, width } = explainer.input;
     for (const s of samplesJson().samples) {
-      const img = sampleImage(s.file);
+      const img = await sampleImage(s.file);
       expect([img.width, img.height]).toEqual([s.width, s.height]);
       expect([img.width, img.height]).toEqual([width, height]);
     }
@@ -95,7 +95,7 @@ describe('the shipped default model (models/fashion-scenes)', () => {
 
   test('predicts the label of every single-garment sample', async () => {
     for (const s of samplesJson().samples.filter((q) => q.kind === 'single')) {
-      const [top] = await explainer.predict(sampleImage(s.file), 1);
+      const [top] = await explainer.predict(await sampleImage(s.file), 1);
       expect([s.file, top.label]).toEqual([s.file, s.objects[0].className]);
     }
   });
@@ -103,14 +103,14 @@ describe('the shipped default model (models/fashion-scenes)', () => {
   test('explains a two-garment sample with class maps on the target grid, leaving no tensors behind', async () => {
     const s = samplesJson().samples.find((q) => q.kind === 'pair')!;
     const base = tf.memory().numTensors;
-    const ex = await explainer.explainAll(sampleImage(s.file), { class: s.objects[0].label, methods: ['cam', 'gradcam'] });
+    const ex = await explainer.explainAll(await sampleImage(s.file), { class: s.objects[0].label, methods: ['cam', 'gradcam'] });
     const target = explainer.targetLayer()!;
     expect(ex.classIndex).toBe(s.objects[0].label);
     for (const m of [ex.maps.cam!, ex.maps.gradcam!]) expect([m.width, m.height]).toEqual([target.width, target.height]);
     expect(tf.memory().numTensors).toBe(base);
   });
 
-  test('models/ stays under 5 MB', () => {
-    expect(dirBytes(MODELS)).toBeLessThan(5 * 1024 * 1024);
+  test('models/ stays under 6 MB (two models, their samples, the pipeline)', () => {
+    expect(dirBytes(MODELS)).toBeLessThan(6 * 1024 * 1024);
   });
 });

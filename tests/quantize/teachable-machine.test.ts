@@ -44,7 +44,7 @@ let reference: tfl.LayersModel;
 let refWeights: Float32Array[];
 beforeAll(async () => {
   await switchTo('wasm');
-  photos = tmPhotos().map(([f]) => readImage(f));
+  photos = await Promise.all(tmPhotos().map(([f]) => readImage(f)));
   reference = await loadStock(files);
   refWeights = reference.getWeights().map((w) => w.dataSync() as Float32Array);
 });

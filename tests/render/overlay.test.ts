@@ -32,8 +32,8 @@ describe('opacity 0 gives the image back', () => {
     const out = overlay(rgba, map([1, 1, 1, 1]), { opacity: 0 });
     expect(Array.from(out.data)).toEqual(Array.from(rgba.data));
   });
-  test('a real photo', () => {
-    const photo = decodeImage(new Uint8Array(fs.readFileSync(PHOTO)));
+  test('a real photo', async () => {
+    const photo = (await decodeImage(new Uint8Array(fs.readFileSync(PHOTO))));
     const out = overlay(photo, map(new Array(49).fill(0.7), 7, 7), { opacity: 0 });
     expect(Array.from(out.data)).toEqual(Array.from(photo.data));
   });
@@ -91,8 +91,8 @@ test('a smaller map is upsampled (half-pixel centres) to the image size before c
   expect(Array.from(out.data)).toEqual([...TURBO0, 255, 40, 188, 235, 255, 251, 129, 34, 255, ...TURBO255, 255]);
 });
 
-test('a 7x7 map over a 224x224 photo gives a 224x224 RGBA image', () => {
-  const photo = decodeImage(new Uint8Array(fs.readFileSync(PHOTO)));
+test('a 7x7 map over a 224x224 photo gives a 224x224 RGBA image', async () => {
+  const photo = (await decodeImage(new Uint8Array(fs.readFileSync(PHOTO))));
   const values = Array.from({ length: 49 }, (_, i) => i / 48);
   const out = overlay(photo, map(values, 7, 7), { opacity: 0.6, colormap: 'jet' });
   expect([out.width, out.height, out.channels, out.data.length]).toEqual([224, 224, 4, 224 * 224 * 4]);

@@ -89,10 +89,10 @@ test('deletion and insertion curves and areas, by hand', async () => {
   });
   expect(r.maps['toy-fixed']!.insertion!.probabilities).toEqual(insertion.map((v) => expect.closeTo(v, 5)));
   expect(r.maps['toy-fixed']!.insertion!.auc).toBeCloseTo(trapezoid(insertion), 5);
-  // The map that puts the region first beats a random order both ways, and says so.
+  // The map that puts the region first beats a random order at deletion; at insertion the blurred start already holds most of the region's sum.
   expect(r.maps['toy-fixed']!.deletion!.auc).toBeLessThan(r.random!.deletion!.auc);
   expect(r.maps['toy-fixed']!.insertion!.auc).toBeGreaterThan(r.random!.insertion!.auc);
-  expect(r.maps['toy-fixed']!.summary).toMatch(/^Fixed: removing its pixels first drops the class faster than a random order/);
+  expect(r.maps['toy-fixed']!.summary).toMatch(/^Fixed: removing its top pixels first lowers the class faster than a random order .*restoring them first brings it back about as fast as random \(insertion area 0\.99 vs 0\.99\)/);
   expect(r.probability).toBeCloseTo(sigmoid(A * 12), 6);
   ex.dispose();
 });

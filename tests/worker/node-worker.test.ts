@@ -58,7 +58,7 @@ test('streams the stages in order, maps moved across as Float32Arrays equal to t
   // Same numbers as the engine run here, directly (so nothing was detached or overwritten on the way).
   await useBackend('wasm');
   const local = await Explainer.load({ files: tmFiles() });
-  const expected = await local.explainAll(readImage(tmPhotos()[0][0]));
+  const expected = await local.explainAll(await readImage(tmPhotos()[0][0]));
   local.dispose();
   for (const [method, map] of Object.entries(expected.maps)) {
     const got = maps[method].data as Float32Array;

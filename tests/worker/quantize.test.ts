@@ -13,7 +13,7 @@ import { randomPixels, settle, startNodeWorker, tmFiles, type NodeWorker } from 
 interface Manifest { weightsManifest: Array<{ paths: string[]; weights: Array<{ name: string; shape: number[]; dtype: string; quantization?: { dtype: string } }> }> }
 
 let w: NodeWorker;
-const images = () => [0, 7, 12].map((i) => readImage(tmPhotos()[i][0]));
+const images = () => Promise.all([0, 7, 12].map((i) => readImage(tmPhotos()[i][0])));
 const json = (data: ArrayBuffer | Uint8Array) => JSON.parse(new TextDecoder().decode(data)) as Manifest;
 
 beforeAll(async () => {
@@ -35,7 +35,7 @@ function half(bits: number): number {
 test('files in, float16 files out: each weight the original rounded to float16, with the fidelity report', async () => {
   const original = tmFiles();
   const before = await w.client.stats();
-  const { files, report } = await w.client.quantize({ files: original }, images());
+  const { files, report } = await w.client.quantize({ files: original }, await images());
   expect(files.map((f) => f.name).sort()).toEqual(['metadata.json', 'model.json', 'weights.bin']);
   expect(report.level).toBe('float16');
   expect(report.fidelity.n).toBe(3);
@@ -78,13 +78,13 @@ test('files in, float16 files out: each weight the original rounded to float16, 
   // The quantised model loads and explains like the original.
   const info = await w.client.load({ files: files.map((f) => ({ name: f.name, data: f.data })) });
   expect(info.labels).toEqual(['Class 1', 'Class 2']);
-  const s = await w.client.explain(readImage(tmPhotos()[0][0]), { methods: ['gradcam'] });
+  const s = await w.client.explain(await readImage(tmPhotos()[0][0]), { methods: ['gradcam'] });
   expect(s.predictions[0].label).toBe(tmPhotos()[0][1]);
 });
 
 test('the zip (as a Blob) gives the same files, named without its folders', async () => {
-  const fromFiles = await w.client.quantize({ files: tmFiles() }, images());
-  const fromZip = await w.client.quantize(new Blob([fs.readFileSync(TM_ZIP)]), images());
+  const fromFiles = await w.client.quantize({ files: tmFiles() }, await images());
+  const fromZip = await w.client.quantize(new Blob([fs.readFileSync(TM_ZIP)]), await images());
   const sorted = (r: typeof fromFiles) => r.files.map((f) => [f.name, new Uint8Array(f.data)] as const).sort(([a], [b]) => a.localeCompare(b));
   expect(sorted(fromZip)).toEqual(sorted(fromFiles));
   expect(fromZip.report.fidelity.top1Agreement).toBe(fromFiles.report.fidelity.top1Agreement);
@@ -99,11 +99,11 @@ test('bad input is a WhycamError with its code, and the worker keeps serving', a
     return (e as WhycamError).code;
   };
   await expect(code(w.client.quantize({ files: tmFiles() }, []))).resolves.toBe('BAD_OPTION');
-  await expect(code(w.client.quantize({ url: 'http://127.0.0.1:9/model.json' } as never, images()))).resolves.toBe('BAD_OPTION');
-  await expect(code(w.client.quantize({ files: tmFiles().filter((f) => f.name !== 'model.json') }, images()))).resolves.toBe('MODEL_NOT_FOUND');
-  await expect(code(w.client.quantize({ zip: new Uint8Array([1, 2, 3, 4]) }, images()))).resolves.toBe('MODEL_CORRUPT');
+  await expect(code(w.client.quantize({ url: 'http://127.0.0.1:9/model.json' } as never, await images()))).resolves.toBe('BAD_OPTION');
+  await expect(code(w.client.quantize({ files: tmFiles().filter((f) => f.name !== 'model.json') }, await images()))).resolves.toBe('MODEL_NOT_FOUND');
+  await expect(code(w.client.quantize({ zip: new Uint8Array([1, 2, 3, 4]) }, await images()))).resolves.toBe('MODEL_CORRUPT');
   await expect(code(w.client.quantize({ files: tmFiles() }, [randomPixels(0, 0)]))).resolves.toBe('EMPTY_IMAGE');
-  await expect(code(w.client.quantize({ files: tmFiles() }, images(), { level: 'int4' as never }))).resolves.toBe('BAD_OPTION');
-  const { report } = await w.client.quantize({ files: tmFiles() }, images().slice(0, 1), { level: 'uint8' });
+  await expect(code(w.client.quantize({ files: tmFiles() }, await images(), { level: 'int4' as never }))).resolves.toBe('BAD_OPTION');
+  const { report } = await w.client.quantize({ files: tmFiles() }, (await images()).slice(0, 1), { level: 'uint8' });
   expect(report.level).toBe('uint8');
 });

@@ -3,7 +3,6 @@ import { statSync } from 'fs';
 import * as os from 'os';
 import { isDynamicPattern } from 'tinyglobby';
 import { WhycamError } from '../../errors';
-import { TRUST_METRICS, type TrustMetric } from '../../trust/evaluate';
 import type { ExplainArgs } from '../args';
 import { parseShard, type Shard } from './shard';
 
@@ -15,7 +14,6 @@ export interface AuditArgs extends ExplainArgs {
   jobs: number;
   shard?: Shard;
   resume: boolean;
-  metrics: TrustMetric[];
   /** A CSV file, or 'folders'. */
   truth?: string;
 }
@@ -33,7 +31,6 @@ export const BATCH_OPTIONS = {
   jobs: { type: 'string' },
   shard: { type: 'string' },
   resume: { type: 'boolean' },
-  metrics: { type: 'string' },
   truth: { type: 'string' },
 } as const;
 
@@ -43,7 +40,6 @@ export interface BatchValues {
   jobs?: string;
   shard?: string;
   resume?: boolean;
-  metrics?: string;
   truth?: string;
   json?: string;
 }
@@ -73,16 +69,6 @@ function parseJobs(value: string | undefined): number {
   return n;
 }
 
-function parseMetrics(value: string | undefined): TrustMetric[] {
-  if (value === undefined) return [];
-  const names = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (names.length === 0) throw new WhycamError('BAD_OPTION', `--metrics needs at least one of: ${TRUST_METRICS.join(', ')}.`);
-  for (const n of names) {
-    if (!(TRUST_METRICS as readonly string[]).includes(n)) throw new WhycamError('BAD_OPTION', `Unknown metric '${n}'; use a comma-separated list of: ${TRUST_METRICS.join(', ')}.`);
-  }
-  return [...new Set(names)] as TrustMetric[];
-}
-
 export function auditArgs(explain: ExplainArgs, inputs: string[], values: BatchValues): AuditArgs {
   if (values.json !== undefined) throw usageError('--json writes one image\'s raw maps; for a batch use --jsonl <file> (one line per image)');
   if (values.resume && values.jsonl === undefined && values.report === undefined) throw usageError('--resume needs the --jsonl file (or --report folder) of the run to continue');
@@ -103,7 +89,6 @@ export function auditArgs(explain: ExplainArgs, inputs: string[], values: BatchV
     jobs: parseJobs(values.jobs),
     shard,
     resume: Boolean(values.resume),
-    metrics: parseMetrics(values.metrics),
     truth: values.truth,
   };
 }

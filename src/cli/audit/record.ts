@@ -35,6 +35,9 @@ export interface AuditRecord {
   class?: number;
   label?: string;
   probability?: number;
+  /** How the photo met the model's input, and the part of the photo (in its pixels) the model saw. */
+  fit?: string;
+  region?: { x: number; y: number; width: number; height: number };
   /** Overlay files written to --out, by method. */
   overlays?: Partial<Record<MethodName, string>>;
   /** Files of the report, relative to its folder: the photo and each method's overlay. */

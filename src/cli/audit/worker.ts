@@ -13,7 +13,9 @@ import type { MethodName } from '../../methods/types';
 import { modelSourceFromPath } from '../../node/model-path';
 import { normalizeMap, overlay } from '../../render';
 import { evaluateTrust } from '../../trust/evaluate';
+import { cropToRegion } from '../../image/crop';
 import { readImage, renderOverlay, writeFile } from '../explain';
+import { readLabels } from '../labels';
 import { suppressTfjsNodeBanner } from '../quiet-tfjs';
 import type { FromWorker, Job, SerializedError, WorkerRecord, WorkerSetup } from './protocol';
 import type { MapScores } from './record';
@@ -36,7 +38,9 @@ const reportFile = (name: string, suffix: string) => `images/${name}.${suffix}.j
 async function explainOne(explainer: Explainer, job: Job): Promise<WorkerRecord> {
   const start = performance.now();
   const image = await readImage(job.path);
-  const result = await explainer.explainAll(image, { class: args.class, methods: args.methods, layer: args.layer });
+  const result = await explainer.explainAll(image, { class: args.class, methods: args.methods, layer: args.layer, fit: args.fit, methodOptions: args.methodOptions });
+  // Overlays cover what the model saw: the crop for 'cover', the padded photo for 'contain'.
+  const seen = cropToRegion(image, result.region);
   const record: WorkerRecord = {
     path: job.path,
     name: job.name,
@@ -46,13 +50,15 @@ async function explainOne(explainer: Explainer, job: Job): Promise<WorkerRecord>
     predictions: result.predictions.map(({ index, label, probability }) => ({ index, label, probability })),
     class: result.classIndex,
     label: explainer.labels[result.classIndex],
+    fit: result.fit,
+    region: result.region,
     overlays: {},
     skipped: {},
   };
-  const thumb = args.report === undefined ? null : thumbnail(image);
+  const thumb = args.report === undefined ? null : await thumbnail(seen);
   if (thumb && args.report !== undefined) {
     record.images = { photo: reportFile(job.name, 'photo'), maps: {} };
-    await writeFile(path.join(args.report, record.images.photo), encodeJpeg(thumb));
+    await writeFile(path.join(args.report, record.images.photo), await encodeJpeg(thumb));
   }
   for (const m of args.methods) {
     const map = result.maps[m];
@@ -61,18 +67,18 @@ async function explainOne(explainer: Explainer, job: Job): Promise<WorkerRecord>
       continue;
     }
     const file = path.join(args.out, `${job.name}.${m}.png`);
-    await writeFile(file, renderOverlay(image, map, args));
+    await writeFile(file, renderOverlay(seen, map, args));
     record.overlays![m] = file;
     if (thumb && record.images && args.report !== undefined) {
       const values = normalizeMap(map, { mode: getMethod(m).normalize });
       const small = overlay(thumb, { data: values, width: map.width, height: map.height }, { colormap: args.colormap, opacity: args.opacity });
       record.images.maps[m] = reportFile(job.name, m);
-      await writeFile(path.join(args.report, record.images.maps[m]!), encodeJpeg({ ...small, channels: 4 }));
+      await writeFile(path.join(args.report, record.images.maps[m]!), await encodeJpeg({ ...small, channels: 4 }));
     }
   }
   if (args.metrics.length > 0) {
     const methods = args.methods.filter((m) => result.maps[m]);
-    const trust = await evaluateTrust(explainer, image, { class: result.classIndex, methods, metrics: args.metrics, layer: args.layer });
+    const trust = await evaluateTrust(explainer, image, { methods, metrics: args.metrics, layer: args.layer, maps: result.maps, fit: args.fit });
     const scores: Partial<Record<MethodName | 'random', MapScores>> = {};
     const last = trust.sanity?.[trust.sanity.length - 1];
     for (const m of methods) {
@@ -94,7 +100,8 @@ async function main(): Promise<void> {
     suppressTfjsNodeBanner();
     const source = await modelSourceFromPath(location);
     await useBackend(args.backend);
-    explainer = await Explainer.load(source, { range: args.range });
+    const labels = args.labels === undefined ? undefined : await readLabels(args.labels);
+    explainer = await Explainer.load(source, { range: args.range, labels });
     // A wrong --class or --layer would fail every image alike: fail once, before the first.
     if (args.class !== undefined) explainer.resolveClass(args.class);
     if (args.layer !== undefined && args.methods.some((m) => needsTargetLayer(getMethod(m)))) explainer.targetLayer(args.layer);

@@ -1,0 +1,3 @@
+import { decodeImage } from '../image/decode';
+
+export const decode = decodeImage;

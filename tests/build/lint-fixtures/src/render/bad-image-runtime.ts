@@ -1,3 +1,0 @@
-import { IMAGE_LIMIT } from '../image/types';
-
-export const limit = IMAGE_LIMIT;
