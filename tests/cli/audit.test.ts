@@ -167,6 +167,8 @@ describe('a folder of 30 files, 3 of them bad', () => {
       await page.selectOption('#f-truth', 'class-2');
       expect(await figures.count()).toBe(records.filter((x) => x.truth === 'class-2').length);
       expect(await page.locator('#count').textContent()).toMatch(/^\d+ of 30 images/);
+      // 30 entries fit on one page: no "Show more".
+      expect(await page.locator('#more').isVisible()).toBe(false);
       // Two plots: accuracy per class, confidence histogram.
       expect(await page.locator('.plots svg').count()).toBe(2);
       expect(errors).toEqual([]);
