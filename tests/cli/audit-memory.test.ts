@@ -1,8 +1,8 @@
 /**
  * A batch's memory does not grow with the number of images: 2000 photos through the garment
- * model (64x64) on two worker threads, the process's resident size read from /proc while it
- * runs, against the progress it reports. A leak of one 64x64x3 float tensor per image would
- * add ~100 MB over the run.
+ * model (64x64) on two worker threads, with the report's pictures, the process's resident size
+ * read from /proc while it runs, against the progress it reports. A leak of one 64x64x3 float
+ * tensor per image would add ~100 MB over the run.
  */
 import { spawn } from 'child_process';
 import * as fs from 'fs';
@@ -30,7 +30,7 @@ test(`resident memory stays flat over ${COUNT} images`, async () => {
     for (let i = 0; i < COUNT; i++) {
       fs.copyFileSync(path.join(MODEL, 'samples', samples[i % samples.length]), path.join(tmp, 'photos', `${String(i).padStart(4, '0')}.png`));
     }
-    const child = spawn(process.execPath, [BIN, 'explain', 'photos', '--model', MODEL, '--method', 'gradcam', '--jobs', '2', '--jsonl', 'r.jsonl', '--out', 'out'], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'explain', 'photos', '--model', MODEL, '--method', 'gradcam', '--jobs', '2', '--jsonl', 'r.jsonl', '--report', 'report', '--out', 'out'], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
     let done = 0;
     let stderr = '';
     child.stdout.resume();
