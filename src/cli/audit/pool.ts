@@ -62,6 +62,16 @@ export class WorkerPool {
     this.finish?.();
   }
 
+  /** Rejects run() (before anything could resolve it) and ends every worker. */
+  private abort(e: Error): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.fail(e);
+    const slots = this.slots;
+    this.slots = [];
+    for (const s of slots) void s.worker.terminate();
+  }
+
   private start(): void {
     const worker = new Worker(WORKER_FILE, { workerData: this.setup, stdout: false, stderr: false });
     const slot: Slot = { worker, job: null };
@@ -74,7 +84,7 @@ export class WorkerPool {
   private onMessage(slot: Slot, m: FromWorker): void {
     if (this.stopped) return;
     if (m.type === 'fatal') {
-      void this.stop().then(() => this.fail(new FatalWorkerError(m.error)));
+      this.abort(new FatalWorkerError(m.error));
       return;
     }
     if (m.type === 'ready') {
@@ -106,7 +116,7 @@ export class WorkerPool {
     }
     if (this.queue.length > 0) {
       if (++this.restarts > MAX_RESTARTS) {
-        void this.stop().then(() => this.fail(new Error(`worker threads kept stopping (${why}); gave up after ${MAX_RESTARTS} restarts`)));
+        this.abort(new Error(`worker threads kept stopping (${why}); gave up after ${MAX_RESTARTS} restarts`));
         return;
       }
       this.start();
