@@ -8,6 +8,7 @@ import { FITS, type Fit } from '../image/fit';
 import { INPUT_RANGES, type InputRange } from '../model/preprocess';
 import { COLORMAP_NAMES, type ColormapName } from '../render/colormaps';
 import { EXIT, type ExitCode } from './exit-codes';
+import { BATCH_OPTIONS, auditArgs, defaultJobs, isBatch, mergeArgs, type AuditArgs, type MergeArgs } from './audit/args';
 
 /** A CLI-level failure that is not an engine error (command line, output files). */
 export class CliError extends Error {
@@ -27,9 +28,13 @@ export function usage(): string {
   const width = Math.max(...methods.map((m) => m.name.length));
   const methodLines = methods.map((m) => `                           ${m.name.padEnd(width)}  ${m.label}${m.byDefault ? '' : ' (not in the default)'}`).join('\n');
   return `Usage: whycam explain <image.png|.jpg> [options]
+       whycam explain <files, folders, globs...> [options] [batch options]
+       whycam merge <shard.jsonl | report folder>... [--jsonl <file>] [--report <dir>]
+       whycam --version
 
 Explains an image classifier's answer for one photo: prints the top 5 predictions
 and writes one heat-map overlay PNG per method (<image name>.<method>.png).
+Given several images, a folder or a glob, it audits them all as a batch.
 
 Options:
   --model <path|url>     model directory, model.json, Teachable Machine .zip or
@@ -58,10 +63,26 @@ ${methodLines}
   --colormap <name>      ${COLORMAP_NAMES.join(' | ')} (default: turbo)
   --opacity <0..1>       heat-map opacity over the photo (default: 0.5)
   -h, --help             show this help
+  --version              print whycam's version
+
+Batch options (any of them, several inputs, a folder or a glob make a batch; folders
+are searched recursively for .png, .jpg and .jpeg files; overlays go to
+<out>/<path below the common folder>.<method>.png):
+  --jsonl <file>         one JSON line per image, written as each one is done
+  --report <dir>         an HTML report (index.html, images/, results.jsonl) that
+                         works offline from file://
+  --jobs <n>             worker threads, each with the model loaded once
+                         (default: ${defaultJobs()}, the cores here)
+  --truth <csv|folders>  ground truth: a CSV of image,class, or 'folders' (the
+                         class is each photo's folder name)
+  --shard <K/N>          only images K, K+N, K+2N, ... of the sorted list (K from 0)
+  --resume               skip the images already in the --jsonl (or report) file
 
 Exit codes: 0 done, 1 unexpected error, 2 bad command line, 3 bad image,
   4 bad or missing model, 5 class or layer not in the model, 6 backend failed,
-  7 could not write output. WHYCAM_DEBUG=1 adds stack traces to unexpected errors.
+  7 could not write output, 8 batch done but some images failed,
+  130 batch stopped by Ctrl-C (what was done is kept).
+  WHYCAM_DEBUG=1 adds stack traces to unexpected errors.
 `;
 }
 
@@ -83,7 +104,12 @@ export interface ExplainArgs {
   opacity: number;
 }
 
-export type Command = { kind: 'help' } | { kind: 'explain'; args: ExplainArgs };
+export type Command =
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | { kind: 'explain'; args: ExplainArgs }
+  | { kind: 'audit'; args: AuditArgs }
+  | { kind: 'merge'; args: MergeArgs };
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -101,6 +127,8 @@ const OPTIONS = {
   colormap: { type: 'string' },
   opacity: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+  ...BATCH_OPTIONS,
 } as const;
 
 const usageError = (message: string) => new CliError(`${message} (see whycam --help)`, EXIT.USAGE);
@@ -209,18 +237,17 @@ export function parseCommand(argv: string[]): Command {
   }
   const { values, positionals } = parsed;
   if (values.help || positionals[0] === 'help') return { kind: 'help' };
+  if (values.version) return { kind: 'version' };
   const [command, ...rest] = positionals;
   if (command === undefined) throw usageError('missing command: whycam explain <image>');
-  if (command !== 'explain') throw usageError(`unknown command '${command}'; the command is: whycam explain <image>`);
+  if (command === 'merge') return { kind: 'merge', args: mergeArgs(rest, values) };
+  if (command !== 'explain') throw usageError(`unknown command '${command}'; the commands are: whycam explain <images>, whycam merge <outputs>`);
   if (rest.length === 0) throw usageError('explain needs an image file: whycam explain <image.png|.jpg>');
-  if (rest.length > 1) throw usageError(`explain takes one image; got ${rest.length}: ${rest.join(' ')}`);
 
   for (const key of ['model', 'class', 'layer', 'out', 'json', 'labels'] as const) {
     if (values[key] !== undefined && values[key] === '') throw usageError(`--${key} needs a non-empty value`);
   }
-  return {
-    kind: 'explain',
-    args: {
+  const args: ExplainArgs = {
       image: rest[0],
       model: values.model,
       class: values.class,
@@ -236,6 +263,6 @@ export function parseCommand(argv: string[]): Command {
       backend: oneOf('backend', values.backend, BACKENDS, 'wasm'),
       colormap: oneOf('colour map', values.colormap, COLORMAP_NAMES, 'turbo'),
       opacity: parseOpacity(values.opacity),
-    },
   };
+  return isBatch(rest, values) ? { kind: 'audit', args: auditArgs(args, rest, values) } : { kind: 'explain', args };
 }

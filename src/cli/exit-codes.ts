@@ -20,6 +20,10 @@ export const EXIT = {
   BACKEND: 6,
   /** An output file or directory could not be written. */
   OUTPUT: 7,
+  /** A batch finished, but some images failed (each on its JSONL line and in the summary). */
+  PARTIAL: 8,
+  /** A batch stopped by Ctrl-C (SIGINT) after keeping what was done; 128 + SIGINT, as shells report it. */
+  INTERRUPTED: 130,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

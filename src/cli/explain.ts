@@ -40,7 +40,7 @@ function about(file: string, e: unknown): unknown {
   return new WhycamError(e.code, `${file}: ${e.message}`, { cause: e });
 }
 
-async function readImage(file: string): Promise<ImageInput> {
+export async function readImage(file: string): Promise<ImageInput> {
   let bytes: Buffer;
   try {
     bytes = await fs.readFile(file);
@@ -57,7 +57,7 @@ async function readImage(file: string): Promise<ImageInput> {
   }
 }
 
-function modelLocation(model: string | undefined): string {
+export function modelLocation(model: string | undefined): string {
   if (model !== undefined) return model;
   if (!existsSync(path.join(DEFAULT_MODEL_DIR, 'model.json'))) {
     throw new WhycamError('MODEL_NOT_FOUND', 'No default model is shipped yet; pass --model <dir | model.json | Teachable Machine zip | URL>.');
@@ -65,7 +65,7 @@ function modelLocation(model: string | undefined): string {
   return DEFAULT_MODEL_DIR;
 }
 
-async function writeFile(file: string, data: Uint8Array | string): Promise<void> {
+export async function writeFile(file: string, data: Uint8Array | string): Promise<void> {
   try {
     await fs.mkdir(path.dirname(file), { recursive: true });
     await fs.writeFile(file, data);
@@ -75,7 +75,7 @@ async function writeFile(file: string, data: Uint8Array | string): Promise<void>
 }
 
 /** The map at the photo's own size, coloured and blended over it, as PNG bytes. */
-function renderOverlay(image: ImageInput, map: SaliencyMap, args: ExplainArgs): Uint8Array {
+export function renderOverlay(image: ImageInput, map: SaliencyMap, args: ExplainArgs): Uint8Array {
   const values = normalizeMap(map, { mode: getMethod(map.method).normalize });
   const rgba = overlay(image, { data: values, width: map.width, height: map.height }, { colormap: args.colormap, opacity: args.opacity });
   return encodePng(rgba.data, rgba.width, rgba.height);

@@ -27,11 +27,21 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
       io.stdout(usage());
       return EXIT.OK;
     }
+    if (command.kind === 'version') {
+      io.stdout(`whycam ${(require('../../package.json') as { version: string }).version}\n`);
+      return EXIT.OK;
+    }
+    const out = { out: (line: string) => io.stdout(`${line}\n`), err: (text: string) => io.stderr(text) };
+    if (command.kind === 'audit' || command.kind === 'merge') {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const batch = require('./audit/command') as typeof import('./audit/command');
+      return command.kind === 'audit' ? await batch.auditCommand(command.args, out) : await batch.mergeCommand(command.args, out);
+    }
     // Required only now, so --help and command-line errors answer without loading tfjs (~0.4 s); a synchronous
     // require because tsx's CommonJS hook (bin.cjs) does not compile an import() of a .ts file.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { explainCommand } = require('./explain') as typeof import('./explain');
-    await explainCommand(command.args, { out: (line) => io.stdout(`${line}\n`) });
+    await explainCommand(command.args, out);
     return EXIT.OK;
   } catch (e) {
     if (e instanceof CliError) {
