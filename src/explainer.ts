@@ -9,7 +9,7 @@ import { WhycamError } from './errors';
 import type { ImageInput } from './image/types';
 import { flattenModel, type FlatGraph, type GraphOp } from './model/graph';
 import { analyseCamHead, findTargetLayer, inputSpecOf, type CamHead, type InputSpec, type TargetLayer } from './model/inspect';
-import { loadModel, type LoadedModel, type ModelMetadata, type ModelSource } from './model/load';
+import { loadModel, type LoadedModel, type LoadOptions, type ModelMetadata, type ModelSource } from './model/load';
 import { imageToInput, INPUT_RANGES, type InputRange } from './model/preprocess';
 import { runForward, type ForwardRecord } from './record/forward';
 import { WeightCache } from './model/weight-cache';
@@ -28,7 +28,7 @@ export interface Prediction {
   probability: number;
 }
 
-export interface ExplainerOptions {
+export interface ExplainerOptions extends LoadOptions {
   /** Pixel range the model expects; overrides the metadata. Default: metadata, else '0..1'. */
   range?: InputRange;
   /** Class names; default: metadata labels, else "class 0", "class 1", ... */
@@ -144,7 +144,7 @@ export class Explainer {
   private disposed = false;
 
   static async load(source: ModelSource, options: ExplainerOptions = {}): Promise<Explainer> {
-    const loaded = await loadModel(source);
+    const loaded = await loadModel(source, { maxWeightBytes: options.maxWeightBytes });
     try {
       return new Explainer(loaded, options);
     } catch (e) {

@@ -15,6 +15,7 @@ import type { ModelInput } from '../../worker/protocol';
 import { WhycamService } from '../../worker/service';
 import { buildFamily } from '../helpers/families';
 import { TM_MODEL } from '../helpers/fixtures';
+import { zeroBombZip } from '../helpers/zip-bombs';
 import { modelFiles, randomPixels, readFile, settle, startNodeWorker, tmFiles, type NodeWorker } from './helpers';
 
 const enc = (o: unknown) => new TextEncoder().encode(typeof o === 'string' ? o : JSON.stringify(o));
@@ -78,6 +79,20 @@ test.each(loadCases)('%s for %s, and the worker keeps serving the model it had',
   await expectCode(client.load(source()), code);
   await stillServes();
 });
+
+test('safe loading: a zip bomb, layers in a cycle, a model over the weight cap; the worker keeps serving after each', async () => {
+  const bomb = await zeroBombZip([{ name: 'model.json', data: enc(tmJson()) }], 'weights.bin', 1.5e9);
+  const t0 = performance.now();
+  await expectCode(client.load({ zip: bomb }), 'MODEL_TOO_LARGE');
+  expect(performance.now() - t0).toBeLessThan(2000);
+  await stillServes();
+  const cyclic = tmJson();
+  cyclic.modelTopology.config[0].config[0].config.layers[1].inbound_nodes = [[['bn_Conv1', 0, 0, {}]]];
+  await expectCode(client.load({ files: withJson(cyclic) }), 'MODEL_CORRUPT');
+  await stillServes();
+  await expectCode(client.load({ files: withJson(tmJson()) }, { maxWeightBytes: 1e6 }), 'MODEL_TOO_LARGE');
+  await stillServes();
+}, 60_000);
 
 test('BAD_OPTION: an unknown value range, labels that do not match the classes', async () => {
   await expectCode(client.load({ files: tmFiles() }, { range: '0..42' as never }), 'BAD_OPTION');
