@@ -52,15 +52,16 @@ function checkFunctional(config: Json, path: string): void {
     if (byName.has(name)) throw corrupt(`model '${path}' has two layers named '${name}'`);
     byName.set(name, l);
   }
-  // An InputLayer has no inbound nodes but one node of its own.
-  const nodeCount = (l: Json) => (l.class_name === 'InputLayer' ? 1 : Array.isArray(l.inbound_nodes) ? l.inbound_nodes.length : 0);
+  // An InputLayer has no inbound nodes but one node of its own; a nested model has one before its calls.
+  const nodeCount = (l: Json) => (l.class_name === 'InputLayer' ? 1 : 0) + (CONTAINERS.has(String(l.class_name)) ? 1 : 0) +
+    (Array.isArray(l.inbound_nodes) ? l.inbound_nodes.length : 0);
   const deps = new Map<string, string[]>();
   for (const [name, l] of byName) {
     const nodes = l.inbound_nodes ?? [];
     if (!Array.isArray(nodes)) throw corrupt(`layer '${name}' has inbound_nodes that are not a list`);
     nodes.forEach((node, i) => {
       if (!Array.isArray(node)) throw corrupt(`layer '${name}' has an inbound node that is not a list`);
-      deps.set(`${name}#${i}`, node.map((entry) => {
+      deps.set(`${name}#${i + (CONTAINERS.has(String(l.class_name)) ? 1 : 0)}`, node.map((entry) => {
         const [from, at] = inboundRef(entry, name);
         const source = byName.get(from);
         if (!source) throw corrupt(`layer '${name}' reads from '${from}', which is not a layer of '${path}'`);

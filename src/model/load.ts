@@ -8,6 +8,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { WhycamError } from '../errors';
 import { DEFAULT_MAX_WEIGHT_BYTES, expectedWeightBytes, manifestShapeProblem, weightSizeMismatch } from '../model-files/weights';
 import { checkZipSize, listZip } from '../model-files/zip';
+import { normaliseKerasTopology } from './keras3';
 import { checkLayersTopology } from './layers-topology';
 import type { InputRange } from './preprocess';
 import { INPUT_RANGES } from './preprocess';
@@ -121,6 +122,7 @@ function checkBeforeWeights(json: ModelJson, options: LoadOptions): { specs: tf.
   if (expected !== null && expected > max) {
     throw new WhycamError('MODEL_TOO_LARGE', `The model's weights take ${mb(expected)}; the limit is ${mb(max)} (raise it with the maxWeightBytes option if this model is meant to run here).`);
   }
+  json.modelTopology = normaliseKerasTopology(json.modelTopology);
   checkLayersTopology(json.modelTopology);
   return { specs, expected };
 }
