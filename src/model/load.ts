@@ -10,6 +10,7 @@ import { DEFAULT_MAX_WEIGHT_BYTES, expectedWeightBytes, manifestShapeProblem, we
 import { checkZipSize, listZip } from '../model-files/zip';
 import { normaliseKerasTopology } from './keras3';
 import { checkLayersTopology } from './layers-topology';
+import { buildGraphModel, isGraphModel, type GraphModelJson, type LoadedGraphModel } from './graph-model';
 import type { InputRange } from './preprocess';
 import { INPUT_RANGES } from './preprocess';
 
@@ -95,13 +96,13 @@ function maxWeightBytesOf(options: LoadOptions): number {
   return max;
 }
 
+const isGraphModelJson = (json: ModelJson) => json.format === 'graph-model' ||
+  (!!json.modelTopology && Array.isArray((json.modelTopology as { node?: unknown }).node));
+
 function checkModelJson(json: ModelJson): void {
   if (!json || typeof json !== 'object') throw new WhycamError('MODEL_CORRUPT', 'model.json is not a JSON object.');
-  if (json.format === 'graph-model') {
-    throw new WhycamError('UNSUPPORTED_MODEL', 'This is a tfjs graph model (a converted SavedModel); whycam needs a LayersModel (Keras-converted or Teachable Machine) to reach its layers.');
-  }
   if (!json.modelTopology || typeof json.modelTopology !== 'object') {
-    throw new WhycamError('MODEL_CORRUPT', 'model.json has no modelTopology: it is not a tfjs LayersModel.');
+    throw new WhycamError('MODEL_CORRUPT', 'model.json has no modelTopology: it is not a tfjs model.');
   }
   if (!Array.isArray(json.weightsManifest) || json.weightsManifest.some((g) => !g || !Array.isArray(g.paths) || !Array.isArray(g.weights))) {
     throw new WhycamError('MODEL_CORRUPT', 'model.json has no weightsManifest (a list of { paths, weights }).');
@@ -122,8 +123,10 @@ function checkBeforeWeights(json: ModelJson, options: LoadOptions): { specs: tf.
   if (expected !== null && expected > max) {
     throw new WhycamError('MODEL_TOO_LARGE', `The model's weights take ${mb(expected)}; the limit is ${mb(max)} (raise it with the maxWeightBytes option if this model is meant to run here).`);
   }
-  json.modelTopology = normaliseKerasTopology(json.modelTopology);
-  checkLayersTopology(json.modelTopology);
+  if (!isGraphModelJson(json)) {
+    json.modelTopology = normaliseKerasTopology(json.modelTopology);
+    checkLayersTopology(json.modelTopology);
+  }
   return { specs, expected };
 }
 
@@ -136,7 +139,7 @@ function checkWeightSizes(total: number, expected: number | null): void {
   if (mismatch) throw new WhycamError(total < (expected as number) ? 'MODEL_CORRUPT' : 'WEIGHTS_MISMATCH', mismatch);
 }
 
-async function fromArtifacts(json: ModelJson, weightFiles: Map<string, Uint8Array>, options: LoadOptions): Promise<tfl.LayersModel> {
+async function fromArtifacts(json: ModelJson, weightFiles: Map<string, Uint8Array>, options: LoadOptions): Promise<LoadedAnyModel['model']> {
   const { specs, expected } = checkBeforeWeights(json, options);
   const chunks: Uint8Array[] = [];
   for (const p of weightPaths(json)) {
@@ -149,6 +152,15 @@ async function fromArtifacts(json: ModelJson, weightFiles: Map<string, Uint8Arra
   const weightData = new Uint8Array(total);
   let offset = 0;
   for (const c of chunks) { weightData.set(c, offset); offset += c.byteLength; }
+  if (isGraphModelJson(json)) {
+    let weights: tf.NamedTensorMap;
+    try {
+      weights = tf.io.decodeWeights(weightData.buffer, specs);
+    } catch (e) {
+      throw new WhycamError('MODEL_CORRUPT', `The graph model's weights cannot be decoded: ${(e as Error).message}`, { cause: e });
+    }
+    return buildGraphModel(json as GraphModelJson, weights);
+  }
   return withVariableCleanup(() => tfl.loadLayersModel(tf.io.fromMemory({
     modelTopology: json.modelTopology as object,
     weightSpecs: specs,
@@ -175,9 +187,12 @@ async function withVariableCleanup(
   }
 }
 
+/** What `loadAnyModel` gives: a LayersModel, or a graph model (`"format": "graph-model"`) flattened by whycam. */
+export type LoadedAnyModel = LoadedModel | (Omit<LoadedModel, 'model'> & { model: LoadedGraphModel });
+
 const isModelJsonName = (n: string) => n === 'model.json' || (n.endsWith('.json') && n !== 'metadata.json');
 
-async function fromFiles(files: ModelFile[], options: LoadOptions): Promise<LoadedModel> {
+async function fromFiles(files: ModelFile[], options: LoadOptions): Promise<LoadedAnyModel> {
   const byName = new Map<string, Uint8Array>();
   for (const f of files) byName.set(baseName(f.name), toBytes(f.data));
   const modelBytes = byName.get('model.json') ?? [...byName.entries()].find(([n]) => isModelJsonName(n))?.[1];
@@ -186,11 +201,11 @@ async function fromFiles(files: ModelFile[], options: LoadOptions): Promise<Load
   const metaBytes = byName.get('metadata.json');
   const metadata = metaBytes ? parseJson<ModelMetadata>(metaBytes, 'metadata.json') : null;
   const model = await fromArtifacts(json, byName, options);
-  return { model, metadata, range: rangeFromMetadata(metadata) };
+  return { model, metadata, range: rangeFromMetadata(metadata) } as LoadedAnyModel;
 }
 
 /** A zip: model.json is read first, and the weight files are inflated only once their declared sizes match its manifest. */
-async function fromZip(data: ArrayBuffer | Uint8Array, options: LoadOptions): Promise<LoadedModel> {
+async function fromZip(data: ArrayBuffer | Uint8Array, options: LoadOptions): Promise<LoadedAnyModel> {
   const listing = await listZip(data);
   const byName = new Map(listing.map((f) => [baseName(f.name), f]));
   const modelEntry = byName.get('model.json') ?? listing.find((f) => isModelJsonName(baseName(f.name)));
@@ -210,7 +225,7 @@ async function fromZip(data: ArrayBuffer | Uint8Array, options: LoadOptions): Pr
   const weightFiles = new Map<string, Uint8Array>();
   for (const e of entries) weightFiles.set(baseName(e.name), await e.read());
   const model = await fromArtifacts(json, weightFiles, options);
-  return { model, metadata, range: rangeFromMetadata(metadata) };
+  return { model, metadata, range: rangeFromMetadata(metadata) } as LoadedAnyModel;
 }
 
 function notFound(url: string, e: unknown): WhycamError {
@@ -257,7 +272,7 @@ async function fetchBytes(url: string, maxBytes: number, onBytes?: (n: number) =
 }
 
 /** A URL: model.json first, then its weight files (each at most what the manifest promises) with progress by bytes. */
-async function fromUrl(url: string, options: LoadOptions, onProgress?: (f: number) => void): Promise<LoadedModel> {
+async function fromUrl(url: string, options: LoadOptions, onProgress?: (f: number) => void): Promise<LoadedAnyModel> {
   const json = parseJson<ModelJson>(await fetchBytes(url, MAX_JSON_BYTES), `model.json at ${url}`);
   const { expected } = checkBeforeWeights(json, options);
   const budget = expected ?? maxWeightBytesOf(options);
@@ -280,14 +295,25 @@ async function fromUrl(url: string, options: LoadOptions, onProgress?: (f: numbe
   } catch {
     // metadata.json is optional.
   }
-  return { model, metadata, range: rangeFromMetadata(metadata) };
+  return { model, metadata, range: rangeFromMetadata(metadata) } as LoadedAnyModel;
 }
 
-export async function loadModel(source: ModelSource, options: LoadOptions = {}): Promise<LoadedModel> {
+/** Loads a LayersModel or a graph model (the Explainer takes either). */
+export async function loadAnyModel(source: ModelSource, options: LoadOptions = {}): Promise<LoadedAnyModel> {
   if (!source || typeof source !== 'object') throw new WhycamError('BAD_OPTION', 'A model source is { url }, { files } or { zip }.');
   maxWeightBytesOf(options);
   if ('url' in source) return fromUrl(source.url, options, source.onProgress);
   if ('files' in source) return fromFiles(source.files, options);
   if ('zip' in source) return fromZip(source.zip, options);
   throw new WhycamError('BAD_OPTION', 'A model source is { url }, { files } or { zip }.');
+}
+
+/** Loads a tfjs LayersModel (a graph model is refused: load it with Explainer.load, which runs it itself). */
+export async function loadModel(source: ModelSource, options: LoadOptions = {}): Promise<LoadedModel> {
+  const loaded = await loadAnyModel(source, options);
+  if (isGraphModel(loaded.model)) {
+    loaded.model.dispose();
+    throw new WhycamError('UNSUPPORTED_MODEL', 'This is a tfjs graph model: loadModel returns tfjs-layers models only; Explainer.load reads graph models.');
+  }
+  return loaded as LoadedModel;
 }
