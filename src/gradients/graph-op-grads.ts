@@ -16,8 +16,9 @@ import { conv2dBackwardFilter, conv2dInputGrad, depthwiseBackwardFilter, depthwi
 
 export const isGraphNodeOp = (op: GraphOp): boolean => op.className.startsWith('tf:');
 
-/** `g` summed down to `shape` (undoing broadcasting). */
+/** `g` summed down to `shape` (undoing broadcasting); always a tensor of its own (the caller frees `g`). */
 function sumToShape(g: tf.Tensor, shape: number[]): tf.Tensor {
+  if (g.rank === shape.length && g.shape.every((d, i) => d === shape[i])) return tf.clone(g);
   let out = g;
   const lead = out.rank - shape.length;
   if (lead > 0) out = tf.sum(out, Array.from({ length: lead }, (_, i) => i));
