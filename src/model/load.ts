@@ -10,6 +10,7 @@ import { DEFAULT_MAX_WEIGHT_BYTES, expectedWeightBytes, manifestShapeProblem, we
 import { checkZipSize, listZip } from '../model-files/zip';
 import { normaliseKerasTopology } from './keras3';
 import { checkLayersTopology } from './layers-topology';
+import { unsupportedFormat } from './formats';
 import { buildGraphModel, isGraphModel, type GraphModelJson, type LoadedGraphModel } from './graph-model';
 import type { InputRange } from './preprocess';
 import { INPUT_RANGES } from './preprocess';
@@ -195,6 +196,8 @@ const isModelJsonName = (n: string) => n === 'model.json' || (n.endsWith('.json'
 async function fromFiles(files: ModelFile[], options: LoadOptions): Promise<LoadedAnyModel> {
   const byName = new Map<string, Uint8Array>();
   for (const f of files) byName.set(baseName(f.name), toBytes(f.data));
+  const other = byName.has('model.json') ? null : unsupportedFormat([...byName.keys()]);
+  if (other) throw other;
   const modelBytes = byName.get('model.json') ?? [...byName.entries()].find(([n]) => isModelJsonName(n))?.[1];
   if (!modelBytes) throw new WhycamError('MODEL_NOT_FOUND', `No model.json among the files (${[...byName.keys()].join(', ') || 'none'}).`);
   const json = parseJson<ModelJson>(modelBytes, 'model.json');
@@ -208,6 +211,8 @@ async function fromFiles(files: ModelFile[], options: LoadOptions): Promise<Load
 async function fromZip(data: ArrayBuffer | Uint8Array, options: LoadOptions): Promise<LoadedAnyModel> {
   const listing = await listZip(data);
   const byName = new Map(listing.map((f) => [baseName(f.name), f]));
+  const other = byName.has('model.json') ? null : unsupportedFormat(listing.map((f) => f.name));
+  if (other) throw other;
   const modelEntry = byName.get('model.json') ?? listing.find((f) => isModelJsonName(baseName(f.name)));
   if (!modelEntry) throw new WhycamError('MODEL_NOT_FOUND', `No model.json in the zip (${listing.map((f) => f.name).join(', ') || 'it is empty'}).`);
   const metaEntry = byName.get('metadata.json');
@@ -302,7 +307,11 @@ async function fromUrl(url: string, options: LoadOptions, onProgress?: (f: numbe
 export async function loadAnyModel(source: ModelSource, options: LoadOptions = {}): Promise<LoadedAnyModel> {
   if (!source || typeof source !== 'object') throw new WhycamError('BAD_OPTION', 'A model source is { url }, { files } or { zip }.');
   maxWeightBytesOf(options);
-  if ('url' in source) return fromUrl(source.url, options, source.onProgress);
+  if ('url' in source) {
+    const other = typeof source.url === 'string' && !/\.json([?#]|$)/i.test(source.url) ? unsupportedFormat([source.url.split(/[?#]/)[0]]) : null;
+    if (other) throw other;
+    return fromUrl(source.url, options, source.onProgress);
+  }
   if ('files' in source) return fromFiles(source.files, options);
   if ('zip' in source) return fromZip(source.zip, options);
   throw new WhycamError('BAD_OPTION', 'A model source is { url }, { files } or { zip }.');

@@ -123,7 +123,7 @@ describe.each(['cpu', 'wasm'] as const)('graph models explained (%s)', (backend)
       const dy = tf.mul(tf.onesLike(z), column);
       // Guided: only where the unit is on and the incoming gradient is positive.
       const gated = tf.mul(dy, tf.mul(tf.cast(tf.greater(z, 0), 'float32'), tf.cast(tf.greater(dy, 0), 'float32')));
-      return tf.grad((t: tf.Tensor4D) => tf.sum(tf.mul(tf.conv2d(t, W, 1, 'same'), gated)))(x);
+      return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(t as tf.Tensor4D, W, 1, 'same'), gated)))(x);
     });
     expect(relMaxDiff(guided, want.dataSync())).toBeLessThan(1e-4);
     // The gate matters: vanilla differs.

@@ -16,6 +16,7 @@ import { WhycamService } from '../../worker/service';
 import { buildFamily } from '../helpers/families';
 import { TM_MODEL } from '../helpers/fixtures';
 import { zeroBombZip } from '../helpers/zip-bombs';
+import { graphA } from '../helpers/graph-fixtures';
 import { modelFiles, randomPixels, readFile, settle, startNodeWorker, tmFiles, type NodeWorker } from './helpers';
 
 const enc = (o: unknown) => new TextEncoder().encode(typeof o === 'string' ? o : JSON.stringify(o));
@@ -71,13 +72,30 @@ const loadCases: Array<[WhycamErrorCode, string, () => ModelInput]> = [
     j.modelTopology.config[1].config[0].class_name = 'FancyAttention';
     return { files: withJson(j) };
   }],
-  ['UNSUPPORTED_MODEL', 'a graph model', () => ({ files: withJson({ format: 'graph-model', modelTopology: {}, weightsManifest: [] }) })],
+  ['MODEL_CORRUPT', 'a graph model without nodes', () => ({ files: withJson({ format: 'graph-model', modelTopology: {}, weightsManifest: [] }) })],
+  ['UNSUPPORTED_MODEL', 'an ONNX model', () => ({ files: [{ name: 'model.onnx', data: weights }] })],
   ['BAD_OPTION', 'not a model source', () => 42 as unknown as ModelInput],
 ];
 
 test.each(loadCases)('%s for %s, and the worker keeps serving the model it had', async (code, _what, source) => {
   await expectCode(client.load(source()), code);
   await stillServes();
+});
+
+test('a graph model loads and explains in the worker; one with an op whycam cannot run is refused and the worker keeps serving', async () => {
+  const other = w.newClient();
+  const info = await other.load({ files: graphA().files() });
+  expect(info).toMatchObject({ targetLayer: 'c3/Relu', cam: { applies: true } });
+  const names: string[] = [];
+  await other.explain(randomPixels(12, 12), { methods: ['cam', 'gradcam', 'vanilla', 'guided', 'guided-gradcam'] }, (stage) => {
+    if (stage.stage !== 'prediction') names.push(...Object.keys(stage.maps));
+  });
+  expect(names.sort()).toEqual(['cam', 'gradcam', 'guided', 'guided-gradcam', 'vanilla']);
+  const bad = graphA();
+  bad.nodes.find((n) => n.name === 'act/Tanh')!.op = 'Atan';
+  await expectCode(client.load({ files: bad.files() }), 'UNSUPPORTED_LAYER');
+  await stillServes();
+  await other.dispose();
 });
 
 test('safe loading: a zip bomb, layers in a cycle, a model over the weight cap; the worker keeps serving after each', async () => {
