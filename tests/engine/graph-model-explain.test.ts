@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfconv from '@tensorflow/tfjs-converter';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { Explainer, type ModelFile } from '../../src';
+import { compareLevels, Explainer, type ModelFile } from '../../src';
 import type { SaliencyMap } from '../../src/methods/types';
 import { pearson, relMaxDiff, switchTo } from '../helpers/backends';
 import { graphA, graphB } from '../helpers/graph-fixtures';
@@ -193,4 +193,18 @@ test('wasm = cpu on graph A (all five maps)', async () => {
     ex.dispose();
   }
   for (const k of FIVE) expect(relMaxDiff(result.wasm[k]!.data, result.cpu[k]!.data)).toBeLessThan(1e-4);
+});
+
+test('the quantiser writes float16 and uint8 graph models that keep the class and the Grad-CAM map', async () => {
+  await switchTo('cpu');
+  const before = tf.memory().numTensors;
+  const pixels = { data: Uint8Array.from({ length: 12 * 12 * 4 }, (_, i) => (i * 37) % 256), width: 12, height: 12, channels: 4 as const };
+  const reports = await compareLevels(graphA().files(), [pixels], { levels: ['float16', 'uint8'] });
+  expect(reports.map((r) => r.level)).toEqual(['float16', 'uint8']);
+  for (const r of reports) {
+    expect(r.fidelity.top1Agreement).toBe(1);
+    expect(r.fidelity.minGradcamPearson).toBeGreaterThan(0.999);
+  }
+  expect(reports[1].weightBytes).toBeLessThan(reports[0].weightBytes);
+  expect(tf.memory().numTensors).toBe(before);
 });
