@@ -188,7 +188,7 @@ export class Explainer {
   /** The tfjs-layers model; a graph model has none (UNSUPPORTED_MODEL). */
   get model(): tfl.LayersModel {
     if (isGraphModel(this.loadedModel)) {
-      throw new WhycamError('UNSUPPORTED_MODEL', 'This explainer runs a graph model, which is not a tfjs-layers model (quantising and retraining need one).');
+      throw new WhycamError('UNSUPPORTED_MODEL', 'This explainer runs a graph model, which is not a tfjs-layers model (training needs one).');
     }
     return this.loadedModel;
   }
