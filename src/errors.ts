@@ -8,6 +8,8 @@ export type WhycamErrorCode =
   | 'WEIGHTS_MISMATCH'
   | 'UNSUPPORTED_LAYER'
   | 'UNSUPPORTED_MODEL'
+  /** The model is larger than the load allows (weights over the cap, a zip that inflates too far, absurd shapes): refused before it is read. */
+  | 'MODEL_TOO_LARGE'
   | 'BAD_IMAGE'
   | 'IMAGE_TOO_LARGE'
   | 'EMPTY_IMAGE'

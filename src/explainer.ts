@@ -8,8 +8,9 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { WhycamError } from './errors';
 import type { ImageInput } from './image/types';
 import { flattenModel, type FlatGraph, type GraphOp } from './model/graph';
+import { isGraphModel, type LoadedGraphModel } from './model/graph-model';
 import { analyseCamHead, findTargetLayer, inputSpecOf, type CamHead, type InputSpec, type TargetLayer } from './model/inspect';
-import { loadModel, type LoadedModel, type ModelMetadata, type ModelSource } from './model/load';
+import { loadAnyModel, type LoadedAnyModel, type LoadOptions, type ModelMetadata, type ModelSource } from './model/load';
 import { prepareInput, INPUT_RANGES, type InputRange } from './model/preprocess';
 import { checkFit, DEFAULT_FIT, type Fit, type Region } from './image/fit';
 import { runForward, type ForwardRecord } from './record/forward';
@@ -29,7 +30,7 @@ export interface Prediction {
   probability: number;
 }
 
-export interface ExplainerOptions {
+export interface ExplainerOptions extends LoadOptions {
   /** Pixel range the model expects; overrides the metadata. Default: metadata, else '0..1'. */
   range?: InputRange;
   /** Class names; default: metadata labels, else "class 0", "class 1", ... */
@@ -142,7 +143,8 @@ function methodOptionsOf(options: ExplainOptions, name: MethodName): Record<stri
 }
 
 export class Explainer {
-  readonly model: tfl.LayersModel;
+  /** The model as loaded: a tfjs-layers model or a graph model. */
+  readonly loadedModel: tfl.LayersModel | LoadedGraphModel;
   readonly graph: FlatGraph;
   readonly input: InputSpec;
   readonly range: InputRange;
@@ -156,7 +158,7 @@ export class Explainer {
   private disposed = false;
 
   static async load(source: ModelSource, options: ExplainerOptions = {}): Promise<Explainer> {
-    const loaded = await loadModel(source);
+    const loaded = await loadAnyModel(source, { maxWeightBytes: options.maxWeightBytes });
     try {
       return new Explainer(loaded, options);
     } catch (e) {
@@ -165,11 +167,12 @@ export class Explainer {
     }
   }
 
-  constructor(loaded: LoadedModel | tfl.LayersModel, options: ExplainerOptions = {}) {
-    const l: LoadedModel = 'model' in loaded && 'range' in loaded ? loaded : { model: loaded as tfl.LayersModel, metadata: null, range: null };
-    this.model = l.model;
+  constructor(loaded: LoadedAnyModel | tfl.LayersModel, options: ExplainerOptions = {}) {
+    const l: LoadedAnyModel = 'model' in loaded && 'range' in loaded ? loaded : { model: loaded as tfl.LayersModel, metadata: null, range: null };
+    this.loadedModel = l.model;
     this.metadata = l.metadata;
-    this.graph = flattenModel(l.model);
+    // A graph model arrives flattened (src/model/graph-model.ts); a LayersModel is flattened here.
+    this.graph = isGraphModel(l.model) ? l.model.flat.graph : flattenModel(l.model);
     this.input = inputSpecOf(this.graph);
     if (options.range !== undefined && !INPUT_RANGES.includes(options.range)) {
       throw new WhycamError('BAD_OPTION', `Unknown range '${options.range}'; use one of ${INPUT_RANGES.join(', ')}.`);
@@ -194,6 +197,14 @@ export class Explainer {
     }
   }
 
+  /** The tfjs-layers model; a graph model has none (UNSUPPORTED_MODEL). */
+  get model(): tfl.LayersModel {
+    if (isGraphModel(this.loadedModel)) {
+      throw new WhycamError('UNSUPPORTED_MODEL', 'This explainer runs a graph model, which is not a tfjs-layers model (training needs one).');
+    }
+    return this.loadedModel;
+  }
+
   get numClasses(): number {
     return this.labels.length;
   }
@@ -211,7 +222,7 @@ export class Explainer {
   describe(): ModelDescription {
     const head = this.camHead(this.defaultTarget);
     return {
-      name: this.metadata?.modelName ?? this.model.name,
+      name: this.metadata?.modelName ?? this.loadedModel.name,
       input: this.input,
       range: this.range,
       labels: [...this.labels],
@@ -483,7 +494,7 @@ export class Explainer {
     if (this.disposed) return;
     this.disposed = true;
     this.cache.dispose();
-    this.model.dispose();
+    this.loadedModel.dispose();
     // tfjs-layers' dispose skips the weights of a model nested in a Sequential (Teachable
     // Machine's head): free every leaf layer's variables that are still alive.
     for (const op of this.graph.ops) {

@@ -11,7 +11,7 @@ export {
   METHOD_NAMES, defaultMethodNames, getMethod, isMethodName, listMethods, methodNames, registerMethod, unregisterMethod,
 } from './methods/registry';
 export { loadModel } from './model/load';
-export type { LoadedModel, ModelFile, ModelMetadata, ModelSource } from './model/load';
+export type { LoadedModel, LoadOptions, ModelFile, ModelMetadata, ModelSource } from './model/load';
 export type { InputRange } from './model/preprocess';
 export { INPUT_RANGES } from './model/preprocess';
 export type { InputSpec, TargetLayer } from './model/inspect';

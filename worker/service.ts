@@ -11,7 +11,7 @@ import { Explainer } from '../src/explainer';
 import type { Stage } from '../src/explainer';
 import { WhycamError } from '../src/errors';
 import type { ModelFile, ModelSource } from '../src/model/load';
-import { readZip } from '../src/model-files/zip';
+import { DEFAULT_MAX_ZIP_BYTES, readZip } from '../src/model-files/zip';
 import { quantizeFilesWithReport } from '../src/quantize/artifacts';
 import { compareLevels } from '../src/quantize/fidelity';
 import type { MethodName, SaliencyMap } from '../src/methods/types';
@@ -316,7 +316,7 @@ async function readQuantizeSource(source: WireQuantizeSource): Promise<ModelFile
   if (source && typeof source === 'object' && 'files' in source && Array.isArray(source.files)) {
     files = await Promise.all(source.files.map(readModelFile));
   } else if (source && typeof source === 'object' && 'zip' in source) {
-    files = await readZip(isBlob(source.zip) ? await readBlob(source.zip, 'zip file', 'MODEL_CORRUPT') : source.zip);
+    files = await readZip(isBlob(source.zip) ? await readBlob(source.zip, 'zip file', 'MODEL_CORRUPT') : source.zip, { maxBytes: DEFAULT_MAX_ZIP_BYTES });
   } else {
     throw new WhycamError('BAD_OPTION', 'A model to quantise is { files } or { zip }; import a URL model first.');
   }

@@ -24,6 +24,7 @@ export function errorMessage(e: unknown): string {
     case 'WEIGHTS_MISMATCH':
     case 'UNSUPPORTED_LAYER':
     case 'UNSUPPORTED_MODEL':
+    case 'MODEL_TOO_LARGE':
       return `The model failed to load: ${msg}`;
     case 'BAD_IMAGE':
     case 'EMPTY_IMAGE':

@@ -12,7 +12,7 @@ export const EXIT = {
   USAGE: 2,
   /** The image: missing, unreadable, not PNG/JPEG, corrupt, zero size or too large. */
   IMAGE: 3,
-  /** The model: missing (including no default model), corrupt, truncated, weights that do not fit, unsupported layers. */
+  /** The model: missing (including no default model), corrupt, truncated, weights that do not fit, unsupported layers, too large. */
   MODEL: 4,
   /** The request does not fit the model: unknown class or target layer. */
   REQUEST: 5,
@@ -42,6 +42,7 @@ const BY_CODE: Record<WhycamErrorCode, ExitCode> = {
   WEIGHTS_MISMATCH: EXIT.MODEL,
   UNSUPPORTED_LAYER: EXIT.MODEL,
   UNSUPPORTED_MODEL: EXIT.MODEL,
+  MODEL_TOO_LARGE: EXIT.MODEL,
   UNKNOWN_CLASS: EXIT.REQUEST,
   UNKNOWN_LAYER: EXIT.REQUEST,
   BACKEND: EXIT.BACKEND,

@@ -11,6 +11,7 @@ import { layerActivationSpec, splitActivationOf } from '../model/activation';
 import { convGeometry } from '../model/conv-geometry';
 import { weightKey, type WeightCache } from '../model/weight-cache';
 import { activationGrad, type GradMode } from './activation-grad';
+import { graphOpInputGrads, isGraphNodeOp } from './graph-op-grads';
 import { conv2dBackwardFilter, conv2dInputGrad, depthwiseBackwardFilter, depthwiseInputGrad } from './conv-input-grad';
 
 export interface OpGradContext {
@@ -170,6 +171,10 @@ function autodiffGrad(ctx: OpGradContext, dy: tf.Tensor): tf.Tensor[] {
 export function opInputGrads(ctx: OpGradContext, dy: tf.Tensor): Array<tf.Tensor | null> {
   return tf.tidy((): tf.TensorContainer => {
     const split = splitActivationOf(ctx.op);
+    if (isGraphNodeOp(ctx.op) && !layerActivationSpec(ctx.op)) {
+      const dz = split && !ctx.skipActivation ? activationGrad(split, ctx.z as tf.Tensor, ctx.outputs[0], dy, ctx.mode) : dy;
+      return graphOpInputGrads(ctx.op, ctx.inputs, ctx.outputs[0], dz, ctx.cache) as tf.TensorContainer;
+    }
     if (split) {
       const dz = ctx.skipActivation ? dy : activationGrad(split, ctx.z as tf.Tensor, ctx.outputs[0], dy, ctx.mode);
       const dx = linearPartGrad(ctx, dz);

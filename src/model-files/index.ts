@@ -1,5 +1,8 @@
 /** Model files without tfjs: weight sizes from a manifest, zip reading. Safe for pages and service workers. */
-export { DTYPE_BYTES, elementCount, expectedWeightBytes, weightBytes, weightSizeMismatch } from './weights';
+export {
+  DEFAULT_MAX_WEIGHT_BYTES, DTYPE_BYTES, MAX_TENSOR_ELEMENTS, elementCount, expectedWeightBytes, manifestShapeProblem, shapeProblem,
+  weightBytes, weightSizeMismatch,
+} from './weights';
 export type { ManifestWeight } from './weights';
-export { readZip } from './zip';
-export type { ZipEntry } from './zip';
+export { checkZipSize, DEFAULT_MAX_ZIP_BYTES, listZip, readZip } from './zip';
+export type { ZipEntry, ZipLimits, ZipListing } from './zip';

@@ -34,3 +34,34 @@ export function weightSizeMismatch(got: number, expected: number | null): string
   if (expected === null || got === expected) return null;
   return `The weight files hold ${got} bytes but model.json describes ${expected}: they are ${got < expected ? 'truncated, or ' : ''}the weights of another model.`;
 }
+
+/** The default cap on a model's total weight bytes (Explainer.load's `maxWeightBytes`). */
+export const DEFAULT_MAX_WEIGHT_BYTES = 200 * 1024 * 1024;
+
+/** The most elements one tensor of a model may have: far above any image classifier, far below what exhausts a phone. */
+export const MAX_TENSOR_ELEMENTS = 2 ** 28;
+
+/** What is wrong with a shape (dimensions that are not counts, or an absurd element count); null when it is fine. `null` dims (the batch) are allowed where `allowUnknown`. */
+export function shapeProblem(shape: unknown, allowUnknown = false): string | null {
+  if (!Array.isArray(shape)) return `shape ${JSON.stringify(shape)} is not a list of dimensions`;
+  let count = 1;
+  for (const d of shape) {
+    if (d === null || d === -1) {
+      if (allowUnknown) continue;
+      return `shape [${shape.map(String)}] has an unknown dimension`;
+    }
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) return `shape [${shape.map(String)}] has a dimension that is not a count`;
+    count *= d;
+  }
+  if (count > MAX_TENSOR_ELEMENTS) return `shape [${shape.map(String)}] has ${count.toExponential(2)} elements (the limit is ${MAX_TENSOR_ELEMENTS.toExponential(2)})`;
+  return null;
+}
+
+/** The first manifest weight whose shape is absurd, described; null when all are fine. */
+export function manifestShapeProblem(weights: ManifestWeight[]): string | null {
+  for (const w of weights) {
+    const p = shapeProblem(w.shape);
+    if (p) return `weight '${w.name ?? '?'}': ${p}`;
+  }
+  return null;
+}

@@ -16,11 +16,13 @@ export type ActivationSpec =
   /** Anything else: differentiate `fn` with tfjs autodiff (elementwise kernels exist on every backend). */
   | { kind: 'other'; name: string; fn: (z: tf.Tensor) => tf.Tensor };
 
-type LayerActivation = { getClassName(): string; apply(t: tf.Tensor): tf.Tensor } | null | undefined;
+/** A graph model's fused activation carries its spec (src/model/graph-model.ts). */
+type LayerActivation = { getClassName(): string; apply(t: tf.Tensor): tf.Tensor; spec?: ActivationSpec } | null | undefined;
 
 /** Maps a tfjs-layers Activation object to a spec. */
 export function activationSpecOf(activation: LayerActivation): ActivationSpec {
   if (!activation) return { kind: 'linear' };
+  if (activation.spec) return activation.spec;
   const name = activation.getClassName();
   switch (name) {
     case 'linear': return { kind: 'linear' };
@@ -39,7 +41,9 @@ export function ownActivationSpec(op: GraphOp): ActivationSpec {
 }
 
 /** Layers whose linear part has a hand-written gradient; their activation is run separately. */
-export const SPLIT_ACTIVATION_CLASSES = new Set(['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D', 'Dense']);
+export const SPLIT_ACTIVATION_CLASSES = new Set([
+  'Conv2D', 'DepthwiseConv2D', 'SeparableConv2D', 'Dense', 'tf:_FusedConv2D', 'tf:FusedDepthwiseConv2dNative', 'tf:_FusedMatMul',
+]);
 
 /** The activation the forward pass runs apart from the layer's linear part, or null. */
 export function splitActivationOf(op: GraphOp): ActivationSpec | null {
@@ -53,6 +57,8 @@ type LayerVar = { read(): tf.Tensor };
 /** The activation of a standalone activation layer (ReLU, LeakyReLU, Softmax, ...), or null for any other layer. */
 export function layerActivationSpec(op: GraphOp): ActivationSpec | null {
   const l = op.layer as Record<string, unknown>;
+  // A graph model's standalone activation node (Relu, Relu6, Softmax, ...).
+  if (l.standaloneActivation) return l.standaloneActivation as ActivationSpec;
   switch (op.className) {
     case 'Activation':
       return ownActivationSpec(op);

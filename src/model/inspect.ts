@@ -31,7 +31,29 @@ export type CamHead =
   | { applies: true; kind: 'class-conv' }
   | { applies: false; reason: string };
 
-const PASS_THROUGH = new Set(['Flatten', 'Reshape', 'Dropout', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'ActivityRegularization']);
+const PASS_THROUGH = new Set([
+  'Flatten', 'Reshape', 'Dropout', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'ActivityRegularization',
+  'tf:Squeeze', 'tf:Reshape', 'tf:Identity',
+]);
+
+/** Global average pooling: the layer, or in a graph model a Mean over H and W or an AvgPool covering the whole map. */
+function isGlobalAveragePooling(graph: FlatGraph, op: GraphOp): boolean {
+  if (op.className === 'GlobalAveragePooling2D') return true;
+  const inShape = graph.shapes[op.inputs[0]];
+  const outShape = graph.shapes[op.outputs[0]];
+  if (op.className === 'tf:AvgPool') return inShape.length === 4 && outShape[1] === 1 && outShape[2] === 1 && (inShape[1] ?? 0) * (inShape[2] ?? 0) > 0 &&
+    ((op.layer as unknown as { node: { attr?: { ksize?: { list?: { i?: unknown[] } } } } }).node.attr?.ksize?.list?.i ?? []).slice(1, 3).map(Number).join() === `${inShape[1]},${inShape[2]}`;
+  if (op.className === 'tf:Mean') {
+    const axes = (op.layer as unknown as { constantAt(i: number): tf.Tensor | null }).constantAt(1);
+    return !!axes && inShape.length === 4 && Array.from(axes.dataSync()).map((a) => (a < 0 ? a + 4 : a)).sort().join() === '1,2';
+  }
+  return false;
+}
+
+/** A graph model's class scores: MatMul of the pooled features with a constant kernel (a Dense layer's work). */
+const isGraphDense = (o: GraphOp) => (o.className === 'tf:MatMul' || o.className === 'tf:_FusedMatMul') && !!o.layer.kernel;
+/** A graph model's bias after its MatMul: BiasAdd or Add of a constant. */
+const isGraphBias = (o: GraphOp) => ['tf:BiasAdd', 'tf:Add', 'tf:AddV2'].includes(o.className) && o.inputs.length === 1;
 
 function isSpatial(shape: Array<number | null>): boolean {
   return shape.length === 4 && ((shape[1] ?? 0) > 1 || (shape[2] ?? 0) > 1);
@@ -95,18 +117,18 @@ export function analyseCamHead(graph: FlatGraph, target: TargetLayer, numClasses
     applies: false as const,
     reason: `the head after '${target.name}' is ${summary}; ${detail}. Grad-CAM still applies.`,
   });
-  if (!head.length || head[0].className !== 'GlobalAveragePooling2D') {
+  if (!head.length || !isGlobalAveragePooling(graph, head[0])) {
     return why('CAM needs global average pooling right after the target layer');
   }
-  const rest = head.slice(1);
-  const isSoftmaxAct = (o: GraphOp) => o.className === 'Softmax' ||
+  const rest = head.slice(1).filter((o, i, all) => !(isGraphBias(o) && i > 0 && isGraphDense(all[i - 1])));
+  const isSoftmaxAct = (o: GraphOp) => o.className === 'Softmax' || o.className === 'tf:Softmax' ||
     (o.className === 'Activation' && ['softmax', 'sigmoid', 'linear'].includes(ownActivationSpec(o).kind));
   const denses = rest.filter((o) => !isSoftmaxAct(o));
   if (denses.length === 0) {
     if (target.channels === numClasses) return { applies: true, kind: 'class-conv' };
     return why(`global average pooling gives ${target.channels} values but the model has ${numClasses} classes`);
   }
-  if (denses.length === 1 && denses[0].className === 'Dense' && rest.indexOf(denses[0]) === 0) {
+  if (denses.length === 1 && (denses[0].className === 'Dense' || isGraphDense(denses[0])) && rest.indexOf(denses[0]) === 0) {
     const act = ownActivationSpec(denses[0]).kind;
     if (act === 'linear' || act === 'softmax' || act === 'sigmoid') return { applies: true, kind: 'dense', denseOp: denses[0].index };
     return why(`the Dense layer has a ${act} activation before the class scores`);

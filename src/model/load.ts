@@ -6,8 +6,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { WhycamError } from '../errors';
-import { expectedWeightBytes, weightSizeMismatch } from '../model-files/weights';
-import { readZip } from '../model-files/zip';
+import { DEFAULT_MAX_WEIGHT_BYTES, expectedWeightBytes, manifestShapeProblem, weightSizeMismatch } from '../model-files/weights';
+import { checkZipSize, listZip } from '../model-files/zip';
+import { normaliseKerasTopology } from './keras3';
+import { checkLayersTopology } from './layers-topology';
+import { unsupportedFormat } from './formats';
+import { buildGraphModel, isGraphModel, type GraphModelJson, type LoadedGraphModel } from './graph-model';
 import type { InputRange } from './preprocess';
 import { INPUT_RANGES } from './preprocess';
 
@@ -78,38 +82,86 @@ interface ModelJson {
   weightsManifest?: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
 }
 
+export interface LoadOptions {
+  /** The most bytes a model's weights may take together; larger models are refused (MODEL_TOO_LARGE) before anything is read or allocated. Default 200 MB. */
+  maxWeightBytes?: number;
+}
+
+/** model.json and metadata.json are small; more than this is not a model description. */
+const MAX_JSON_BYTES = 64 * 1024 * 1024;
+const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+
+function maxWeightBytesOf(options: LoadOptions): number {
+  const max = options.maxWeightBytes ?? DEFAULT_MAX_WEIGHT_BYTES;
+  if (typeof max !== 'number' || !(max > 0)) throw new WhycamError('BAD_OPTION', `maxWeightBytes must be a positive number of bytes, not ${String(max)}.`);
+  return max;
+}
+
+const isGraphModelJson = (json: ModelJson) => json.format === 'graph-model' ||
+  (!!json.modelTopology && Array.isArray((json.modelTopology as { node?: unknown }).node));
+
 function checkModelJson(json: ModelJson): void {
-  if (json.format === 'graph-model') {
-    throw new WhycamError('UNSUPPORTED_MODEL', 'This is a tfjs graph model (a converted SavedModel); whycam needs a LayersModel (Keras-converted or Teachable Machine) to reach its layers.');
-  }
+  if (!json || typeof json !== 'object') throw new WhycamError('MODEL_CORRUPT', 'model.json is not a JSON object.');
   if (!json.modelTopology || typeof json.modelTopology !== 'object') {
-    throw new WhycamError('MODEL_CORRUPT', 'model.json has no modelTopology: it is not a tfjs LayersModel.');
+    throw new WhycamError('MODEL_CORRUPT', 'model.json has no modelTopology: it is not a tfjs model.');
   }
-  if (!Array.isArray(json.weightsManifest)) {
-    throw new WhycamError('MODEL_CORRUPT', 'model.json has no weightsManifest.');
+  if (!Array.isArray(json.weightsManifest) || json.weightsManifest.some((g) => !g || !Array.isArray(g.paths) || !Array.isArray(g.weights))) {
+    throw new WhycamError('MODEL_CORRUPT', 'model.json has no weightsManifest (a list of { paths, weights }).');
   }
 }
 
-async function fromArtifacts(json: ModelJson, weightFiles: Map<string, Uint8Array>): Promise<tfl.LayersModel> {
+/**
+ * What model.json promises, checked before any weight byte is read: the manifest's shapes, its
+ * total against the cap, the topology's shape fields, inputs and cycles. Returns the byte count.
+ */
+function checkBeforeWeights(json: ModelJson, options: LoadOptions): { specs: tf.io.WeightsManifestEntry[]; expected: number | null } {
   checkModelJson(json);
-  const manifest = json.weightsManifest as NonNullable<ModelJson['weightsManifest']>;
-  const specs: tf.io.WeightsManifestEntry[] = [];
-  const chunks: Uint8Array[] = [];
-  for (const group of manifest) {
-    specs.push(...group.weights);
-    for (const p of group.paths) {
-      const file = weightFiles.get(baseName(p));
-      if (!file) throw new WhycamError('MODEL_CORRUPT', `The weight file '${baseName(p)}' named in model.json is missing.`);
-      chunks.push(file);
-    }
-  }
-  const total = chunks.reduce((a, c) => a + c.byteLength, 0);
+  const specs = (json.weightsManifest as NonNullable<ModelJson['weightsManifest']>).flatMap((g) => g.weights);
+  const shapes = manifestShapeProblem(specs);
+  if (shapes) throw new WhycamError(/elements/.test(shapes) ? 'MODEL_TOO_LARGE' : 'MODEL_CORRUPT', `model.json's weights manifest: ${shapes}.`);
   const expected = expectedWeightBytes(specs);
+  const max = maxWeightBytesOf(options);
+  if (expected !== null && expected > max) {
+    throw new WhycamError('MODEL_TOO_LARGE', `The model's weights take ${mb(expected)}; the limit is ${mb(max)} (raise it with the maxWeightBytes option if this model is meant to run here).`);
+  }
+  if (!isGraphModelJson(json)) {
+    json.modelTopology = normaliseKerasTopology(json.modelTopology);
+    checkLayersTopology(json.modelTopology);
+  }
+  return { specs, expected };
+}
+
+/** Weight file names in manifest order. */
+const weightPaths = (json: ModelJson) => (json.weightsManifest as NonNullable<ModelJson['weightsManifest']>).flatMap((g) => g.paths);
+
+/** Refuses weight files whose sizes do not add up to the manifest's, before they are read or joined. */
+function checkWeightSizes(total: number, expected: number | null): void {
   const mismatch = weightSizeMismatch(total, expected);
   if (mismatch) throw new WhycamError(total < (expected as number) ? 'MODEL_CORRUPT' : 'WEIGHTS_MISMATCH', mismatch);
+}
+
+async function fromArtifacts(json: ModelJson, weightFiles: Map<string, Uint8Array>, options: LoadOptions): Promise<LoadedAnyModel['model']> {
+  const { specs, expected } = checkBeforeWeights(json, options);
+  const chunks: Uint8Array[] = [];
+  for (const p of weightPaths(json)) {
+    const file = weightFiles.get(baseName(p));
+    if (!file) throw new WhycamError('MODEL_CORRUPT', `The weight file '${baseName(p)}' named in model.json is missing.`);
+    chunks.push(file);
+  }
+  const total = chunks.reduce((a, c) => a + c.byteLength, 0);
+  checkWeightSizes(total, expected);
   const weightData = new Uint8Array(total);
   let offset = 0;
   for (const c of chunks) { weightData.set(c, offset); offset += c.byteLength; }
+  if (isGraphModelJson(json)) {
+    let weights: tf.NamedTensorMap;
+    try {
+      weights = tf.io.decodeWeights(weightData.buffer, specs);
+    } catch (e) {
+      throw new WhycamError('MODEL_CORRUPT', `The graph model's weights cannot be decoded: ${(e as Error).message}`, { cause: e });
+    }
+    return buildGraphModel(json as GraphModelJson, weights);
+  }
   return withVariableCleanup(() => tfl.loadLayersModel(tf.io.fromMemory({
     modelTopology: json.modelTopology as object,
     weightSpecs: specs,
@@ -136,30 +188,111 @@ async function withVariableCleanup(
   }
 }
 
-async function fromFiles(files: ModelFile[]): Promise<LoadedModel> {
+/** What `loadAnyModel` gives: a LayersModel, or a graph model (`"format": "graph-model"`) flattened by whycam. */
+export type LoadedAnyModel = LoadedModel | (Omit<LoadedModel, 'model'> & { model: LoadedGraphModel });
+
+const isModelJsonName = (n: string) => n === 'model.json' || (n.endsWith('.json') && n !== 'metadata.json');
+
+async function fromFiles(files: ModelFile[], options: LoadOptions): Promise<LoadedAnyModel> {
   const byName = new Map<string, Uint8Array>();
   for (const f of files) byName.set(baseName(f.name), toBytes(f.data));
-  const modelBytes = byName.get('model.json') ?? [...byName.entries()].find(([n]) => n.endsWith('.json') && n !== 'metadata.json')?.[1];
+  const other = byName.has('model.json') ? null : unsupportedFormat([...byName.keys()]);
+  if (other) throw other;
+  const modelBytes = byName.get('model.json') ?? [...byName.entries()].find(([n]) => isModelJsonName(n))?.[1];
   if (!modelBytes) throw new WhycamError('MODEL_NOT_FOUND', `No model.json among the files (${[...byName.keys()].join(', ') || 'none'}).`);
   const json = parseJson<ModelJson>(modelBytes, 'model.json');
   const metaBytes = byName.get('metadata.json');
   const metadata = metaBytes ? parseJson<ModelMetadata>(metaBytes, 'metadata.json') : null;
-  const model = await fromArtifacts(json, byName);
-  return { model, metadata, range: rangeFromMetadata(metadata) };
+  const model = await fromArtifacts(json, byName, options);
+  return { model, metadata, range: rangeFromMetadata(metadata) } as LoadedAnyModel;
 }
 
-async function fromZip(data: ArrayBuffer | Uint8Array): Promise<LoadedModel> {
-  return fromFiles(await readZip(data));
-}
-
-async function fromUrl(url: string, onProgress?: (f: number) => void): Promise<LoadedModel> {
-  const model = await withVariableCleanup(() => tfl.loadLayersModel(url, { onProgress }), (e) => {
-    const msg = (e as Error)?.message ?? String(e);
-    if (/404|Not Found|Failed to fetch|ENOENT|fetch failed|status code|ECONNREFUSED/i.test(msg)) {
-      return new WhycamError('MODEL_NOT_FOUND', `Could not fetch the model at ${url}: ${msg}`, { cause: e });
-    }
-    return classifyLoadError(e);
+/** A zip: model.json is read first, and the weight files are inflated only once their declared sizes match its manifest. */
+async function fromZip(data: ArrayBuffer | Uint8Array, options: LoadOptions): Promise<LoadedAnyModel> {
+  const listing = await listZip(data);
+  const byName = new Map(listing.map((f) => [baseName(f.name), f]));
+  const other = byName.has('model.json') ? null : unsupportedFormat(listing.map((f) => f.name));
+  if (other) throw other;
+  const modelEntry = byName.get('model.json') ?? listing.find((f) => isModelJsonName(baseName(f.name)));
+  if (!modelEntry) throw new WhycamError('MODEL_NOT_FOUND', `No model.json in the zip (${listing.map((f) => f.name).join(', ') || 'it is empty'}).`);
+  const metaEntry = byName.get('metadata.json');
+  checkZipSize([modelEntry, ...(metaEntry ? [metaEntry] : [])], MAX_JSON_BYTES);
+  const json = parseJson<ModelJson>(await modelEntry.read(), 'model.json');
+  const metadata = metaEntry ? parseJson<ModelMetadata>(await metaEntry.read(), 'metadata.json') : null;
+  const { expected } = checkBeforeWeights(json, options);
+  const entries = weightPaths(json).map((p) => {
+    const entry = byName.get(baseName(p));
+    if (!entry) throw new WhycamError('MODEL_CORRUPT', `The weight file '${baseName(p)}' named in model.json is missing from the zip.`);
+    return entry;
   });
+  checkZipSize(entries, maxWeightBytesOf(options));
+  checkWeightSizes(entries.reduce((a, e) => a + e.size, 0), expected);
+  const weightFiles = new Map<string, Uint8Array>();
+  for (const e of entries) weightFiles.set(baseName(e.name), await e.read());
+  const model = await fromArtifacts(json, weightFiles, options);
+  return { model, metadata, range: rangeFromMetadata(metadata) } as LoadedAnyModel;
+}
+
+function notFound(url: string, e: unknown): WhycamError {
+  const msg = (e as Error)?.message ?? String(e);
+  return new WhycamError('MODEL_NOT_FOUND', `Could not fetch the model at ${url}: ${msg}`, { cause: e });
+}
+
+/** Fetches one file, refusing it as soon as it exceeds `maxBytes` (a server's Content-Length is not trusted). */
+async function fetchBytes(url: string, maxBytes: number, onBytes?: (n: number) => void): Promise<Uint8Array> {
+  let res: Response;
+  try {
+    res = await tf.env().platform.fetch(url);
+  } catch (e) {
+    throw notFound(url, e);
+  }
+  if (!res.ok) throw notFound(url, new Error(`status code ${res.status}`));
+  const tooBig = () => new WhycamError('MODEL_TOO_LARGE', `${url} holds more than ${mb(maxBytes)}, more than the model may take.`);
+  const declared = Number(res.headers?.get?.('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) throw tooBig();
+  const reader = res.body?.getReader?.();
+  if (!reader) {
+    const whole = new Uint8Array(await res.arrayBuffer());
+    if (whole.byteLength > maxBytes) throw tooBig();
+    onBytes?.(whole.byteLength);
+    return whole;
+  }
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw tooBig();
+    }
+    chunks.push(value);
+    onBytes?.(value.byteLength);
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const c of chunks) { out.set(c, offset); offset += c.byteLength; }
+  return out;
+}
+
+/** A URL: model.json first, then its weight files (each at most what the manifest promises) with progress by bytes. */
+async function fromUrl(url: string, options: LoadOptions, onProgress?: (f: number) => void): Promise<LoadedAnyModel> {
+  const json = parseJson<ModelJson>(await fetchBytes(url, MAX_JSON_BYTES), `model.json at ${url}`);
+  const { expected } = checkBeforeWeights(json, options);
+  const budget = expected ?? maxWeightBytesOf(options);
+  let received = 0;
+  onProgress?.(0);
+  const weightFiles = new Map<string, Uint8Array>();
+  for (const p of weightPaths(json)) {
+    if (weightFiles.has(baseName(p))) continue;
+    const bytes = await fetchBytes(new URL(p, url).toString(), budget - received + 1, (n) => {
+      received += n;
+      if (budget > 0) onProgress?.(Math.min(1, received / budget));
+    });
+    weightFiles.set(baseName(p), bytes);
+  }
+  const model = await fromArtifacts(json, weightFiles, options);
   let metadata: ModelMetadata | null = null;
   try {
     const res = await tf.env().platform.fetch(new URL('metadata.json', url).toString());
@@ -167,13 +300,29 @@ async function fromUrl(url: string, onProgress?: (f: number) => void): Promise<L
   } catch {
     // metadata.json is optional.
   }
-  return { model, metadata, range: rangeFromMetadata(metadata) };
+  return { model, metadata, range: rangeFromMetadata(metadata) } as LoadedAnyModel;
 }
 
-export async function loadModel(source: ModelSource): Promise<LoadedModel> {
+/** Loads a LayersModel or a graph model (the Explainer takes either). */
+export async function loadAnyModel(source: ModelSource, options: LoadOptions = {}): Promise<LoadedAnyModel> {
   if (!source || typeof source !== 'object') throw new WhycamError('BAD_OPTION', 'A model source is { url }, { files } or { zip }.');
-  if ('url' in source) return fromUrl(source.url, source.onProgress);
-  if ('files' in source) return fromFiles(source.files);
-  if ('zip' in source) return fromZip(source.zip);
+  maxWeightBytesOf(options);
+  if ('url' in source) {
+    const other = typeof source.url === 'string' && !/\.json([?#]|$)/i.test(source.url) ? unsupportedFormat([source.url.split(/[?#]/)[0]]) : null;
+    if (other) throw other;
+    return fromUrl(source.url, options, source.onProgress);
+  }
+  if ('files' in source) return fromFiles(source.files, options);
+  if ('zip' in source) return fromZip(source.zip, options);
   throw new WhycamError('BAD_OPTION', 'A model source is { url }, { files } or { zip }.');
+}
+
+/** Loads a tfjs LayersModel (a graph model is refused: load it with Explainer.load, which runs it itself). */
+export async function loadModel(source: ModelSource, options: LoadOptions = {}): Promise<LoadedModel> {
+  const loaded = await loadAnyModel(source, options);
+  if (isGraphModel(loaded.model)) {
+    loaded.model.dispose();
+    throw new WhycamError('UNSUPPORTED_MODEL', 'This is a tfjs graph model: loadModel returns tfjs-layers models only; Explainer.load reads graph models.');
+  }
+  return loaded as LoadedModel;
 }

@@ -7,6 +7,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import { WhycamError } from '../errors';
 import type { ModelFile, ModelSource } from '../model/load';
+import { unsupportedFormat } from '../model/formats';
 
 async function readDirFiles(dir: string): Promise<ModelFile[]> {
   const names = await fs.readdir(dir);
@@ -28,7 +29,16 @@ export async function modelSourceFromPath(location: string): Promise<ModelSource
   } catch {
     throw new WhycamError('MODEL_NOT_FOUND', `No model at '${location}': give a directory with model.json, a model.json file or a Teachable Machine .zip.`);
   }
-  if (stat.isDirectory()) return { files: await readDirFiles(location) };
+  if (stat.isDirectory()) {
+    const names = await fs.readdir(location);
+    if (!names.includes('model.json')) {
+      const other = unsupportedFormat(names);
+      if (other) throw other;
+    }
+    return { files: await readDirFiles(location) };
+  }
+  const other = unsupportedFormat([location]);
+  if (other && !location.toLowerCase().endsWith('.json')) throw other;
   if (location.toLowerCase().endsWith('.zip')) return { zip: new Uint8Array(await fs.readFile(location)) };
   if (location.toLowerCase().endsWith('.json')) {
     // model.json plus its weight files and metadata.json from the same directory.

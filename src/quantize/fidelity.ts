@@ -150,7 +150,7 @@ const bytesOf = (f: ModelFile) => f.data.byteLength;
  * Teachable Machine export's per load). Only this model's own variable names are touched.
  */
 function disposeLoaded(ex: Explainer): void {
-  const names = ex.model.weights.map((w) => w.name);
+  const names = ex.loadedModel.weights.map((w: { name: string }) => w.name);
   ex.dispose();
   const vars = tf.engine().registeredVariables;
   for (const n of names) vars[n]?.dispose();

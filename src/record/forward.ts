@@ -154,7 +154,7 @@ export function runForward(graph: FlatGraph, input: tf.Tensor4D, plan: FusionPla
     let logits: tf.Tensor2D;
     let logitsSource: LogitsSource;
     const finalSplit = finalOp ? splitActivationOf(finalOp) : null;
-    const finalActLayer = finalOp && (finalOp.className === 'Softmax' || (finalOp.className === 'Activation' &&
+    const finalActLayer = finalOp && (finalOp.className === 'Softmax' || finalOp.className === 'tf:Softmax' || (finalOp.className === 'Activation' &&
       ['softmax', 'sigmoid'].includes(ownActivationSpec(finalOp).kind)));
     if (finalSplit && (finalSplit.kind === 'softmax' || finalSplit.kind === 'sigmoid')) {
       logits = preActivations.get(finalOp.index) as tf.Tensor2D;

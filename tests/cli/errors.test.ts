@@ -54,6 +54,7 @@ const cases: Case[] = [
   { name: 'the tiny model\'s weights next to the big model.json', args: () => ['explain', good(), '--model', dir('otherweights')], code: MODEL, message: /weight files hold \d+ bytes but model\.json describes \d+/ },
   { name: 'weights of the right size but the wrong shapes', args: () => ['explain', good(), '--model', dir('shapes')], code: MODEL, message: /do not match the model topology/ },
   { name: 'a layer class tfjs does not know', args: () => ['explain', good(), '--model', dir('unknownlayer')], code: MODEL, message: /FancyConv2D/ },
+  { name: 'an ONNX model', args: () => ['explain', good(), '--model', dir('model.onnx')], code: MODEL, message: /ONNX model.*tensorflowjs_converter --input_format=tf_saved_model/ },
   { name: 'a model path that does not exist', args: () => ['explain', good(), '--model', dir('nomodel')], code: MODEL, message: /No model at/ },
   { name: 'an unknown class name', args: () => ['explain', good(), '--model', TM_MODEL, '--class', 'Dog'], code: REQUEST, message: /No class 'Dog'. Classes: 'Class 1', 'Class 2'/ },
   { name: 'a class index out of range', args: () => ['explain', good(), '--model', TM_MODEL, '--class', '2'], code: REQUEST, message: /Class index 2 is out of range/ },
@@ -77,6 +78,7 @@ beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'whycam-cli-errors-'));
   fs.writeFileSync(dir('x.png'), 'this is a text file, not a picture\n');
   fs.writeFileSync(dir('zero.png'), zeroSizePng());
+  fs.writeFileSync(dir('model.onnx'), Buffer.from([8, 7, 18, 0]));
 
   const modelJson = fs.readFileSync(path.join(TM_MODEL, 'model.json'), 'utf8');
   const weights = fs.readFileSync(path.join(TM_MODEL, 'weights.bin'));

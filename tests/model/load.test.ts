@@ -38,7 +38,8 @@ describe('loading models', () => {
     ['MODEL_CORRUPT', 'model.json that is not JSON', () => [{ name: 'model.json', data: new TextEncoder().encode('{"modelTopology": ') }, { name: 'weights.bin', data: weights }]],
     ['MODEL_CORRUPT', 'a missing weight file', () => files(modelJson(), weights).filter((f) => f.name !== 'weights.bin')],
     ['MODEL_NOT_FOUND', 'no model.json', () => [{ name: 'weights.bin', data: weights }]],
-    ['UNSUPPORTED_MODEL', 'a graph model', () => files({ format: 'graph-model', modelTopology: {}, weightsManifest: [] }, weights)],
+    ['MODEL_CORRUPT', 'a graph model without nodes', () => files({ format: 'graph-model', modelTopology: {}, weightsManifest: [] }, weights)],
+    ['UNSUPPORTED_MODEL', 'an ONNX model', () => [{ name: 'model.onnx', data: weights }]],
     ['UNSUPPORTED_LAYER', 'an unknown layer class', () => {
       const j = modelJson();
       j.modelTopology.config[1].config[0].class_name = 'FancyAttention';

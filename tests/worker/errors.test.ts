@@ -15,6 +15,8 @@ import type { ModelInput } from '../../worker/protocol';
 import { WhycamService } from '../../worker/service';
 import { buildFamily } from '../helpers/families';
 import { TM_MODEL } from '../helpers/fixtures';
+import { zeroBombZip } from '../helpers/zip-bombs';
+import { graphA } from '../helpers/graph-fixtures';
 import { modelFiles, randomPixels, readFile, settle, startNodeWorker, tmFiles, type NodeWorker } from './helpers';
 
 const enc = (o: unknown) => new TextEncoder().encode(typeof o === 'string' ? o : JSON.stringify(o));
@@ -70,7 +72,8 @@ const loadCases: Array<[WhycamErrorCode, string, () => ModelInput]> = [
     j.modelTopology.config[1].config[0].class_name = 'FancyAttention';
     return { files: withJson(j) };
   }],
-  ['UNSUPPORTED_MODEL', 'a graph model', () => ({ files: withJson({ format: 'graph-model', modelTopology: {}, weightsManifest: [] }) })],
+  ['MODEL_CORRUPT', 'a graph model without nodes', () => ({ files: withJson({ format: 'graph-model', modelTopology: {}, weightsManifest: [] }) })],
+  ['UNSUPPORTED_MODEL', 'an ONNX model', () => ({ files: [{ name: 'model.onnx', data: weights }] })],
   ['BAD_OPTION', 'not a model source', () => 42 as unknown as ModelInput],
 ];
 
@@ -78,6 +81,36 @@ test.each(loadCases)('%s for %s, and the worker keeps serving the model it had',
   await expectCode(client.load(source()), code);
   await stillServes();
 });
+
+test('a graph model loads and explains in the worker; one with an op whycam cannot run is refused and the worker keeps serving', async () => {
+  const other = w.newClient();
+  const info = await other.load({ files: graphA().files() });
+  expect(info).toMatchObject({ targetLayer: 'c3/Relu', cam: { applies: true } });
+  const names: string[] = [];
+  await other.explain(randomPixels(12, 12), { methods: ['cam', 'gradcam', 'vanilla', 'guided', 'guided-gradcam'] }, (stage) => {
+    if (stage.stage !== 'prediction') names.push(...Object.keys(stage.maps));
+  });
+  expect(names.sort()).toEqual(['cam', 'gradcam', 'guided', 'guided-gradcam', 'vanilla']);
+  const bad = graphA();
+  bad.nodes.find((n) => n.name === 'act/Tanh')!.op = 'Atan';
+  await expectCode(client.load({ files: bad.files() }), 'UNSUPPORTED_LAYER');
+  await stillServes();
+  await other.dispose();
+});
+
+test('safe loading: a zip bomb, layers in a cycle, a model over the weight cap; the worker keeps serving after each', async () => {
+  const bomb = await zeroBombZip([{ name: 'model.json', data: enc(tmJson()) }], 'weights.bin', 1.5e9);
+  const t0 = performance.now();
+  await expectCode(client.load({ zip: bomb }), 'MODEL_TOO_LARGE');
+  expect(performance.now() - t0).toBeLessThan(2000);
+  await stillServes();
+  const cyclic = tmJson();
+  cyclic.modelTopology.config[0].config[0].config.layers[1].inbound_nodes = [[['bn_Conv1', 0, 0, {}]]];
+  await expectCode(client.load({ files: withJson(cyclic) }), 'MODEL_CORRUPT');
+  await stillServes();
+  await expectCode(client.load({ files: withJson(tmJson()) }, { maxWeightBytes: 1e6 }), 'MODEL_TOO_LARGE');
+  await stillServes();
+}, 60_000);
 
 test('BAD_OPTION: an unknown value range, labels that do not match the classes', async () => {
   await expectCode(client.load({ files: tmFiles() }, { range: '0..42' as never }), 'BAD_OPTION');

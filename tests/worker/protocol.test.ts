@@ -9,7 +9,7 @@ import { WhycamError, type WhycamErrorCode } from '../../src/errors';
 import { registerTransferHandlers, toWhycamError } from '../../worker/protocol';
 
 const CODES = [
-  'MODEL_NOT_FOUND', 'MODEL_CORRUPT', 'WEIGHTS_MISMATCH', 'UNSUPPORTED_LAYER', 'UNSUPPORTED_MODEL', 'BAD_IMAGE',
+  'MODEL_NOT_FOUND', 'MODEL_CORRUPT', 'WEIGHTS_MISMATCH', 'UNSUPPORTED_LAYER', 'UNSUPPORTED_MODEL', 'MODEL_TOO_LARGE', 'BAD_IMAGE',
   'IMAGE_TOO_LARGE', 'EMPTY_IMAGE', 'INPUT_SHAPE', 'UNKNOWN_CLASS', 'UNKNOWN_LAYER', 'UNKNOWN_METHOD', 'BAD_OPTION',
   'BACKEND', 'CANCELLED', 'FILE_NOT_FOUND', 'INTERNAL',
 ] as const satisfies readonly WhycamErrorCode[];
@@ -46,7 +46,7 @@ afterAll(() => close());
 
 test('the list covers every code', () => {
   expect(allListed).toBe(true);
-  expect(new Set(CODES).size).toBe(17);
+  expect(new Set(CODES).size).toBe(18);
 });
 
 test.each(CODES)('%s thrown in the worker arrives as a WhycamError with its code and message', async (code) => {
