@@ -50,6 +50,9 @@ export default defineConfig([
     dts: true,
     // The worker file is the consumer bundler's to find (new URL), not esbuild's to inline.
     external: ['./whycam-worker.mjs'],
+    // Comlink's Node adapter is a deep, extension-less import that strict ESM resolution refuses;
+    // bundled, the client needs nothing resolved but itself.
+    noExternal: ['comlink'],
   },
   {
     ...common,
@@ -59,6 +62,10 @@ export default defineConfig([
     tsconfig: 'worker/package/tsconfig.json',
     // One self-contained module: the consumer's bundler only has to copy it and its .wasm files.
     noExternal: [/.*/],
+    // tfjs-backend-wasm's Emscripten glue reads Node's __filename / __dirname behind typeof and
+    // environment tests; a consumer's webpack would otherwise make `typeof __filename` "string"
+    // in the browser and then fail on the name itself.
+    define: { __filename: 'undefined', __dirname: 'undefined' },
     // esbuild's minifier keeps `typeof` tests as they are (see webpack.config.ts on terser's typeofs).
     minify: true,
     async onSuccess() {
