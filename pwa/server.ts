@@ -2,13 +2,15 @@
  * `npm start`: builds the worker and the PWA (unless --no-build), then serves dist/pwa on
  * localhost with the headers that make the page cross-origin isolated (COOP same-origin, COEP
  * require-corp, CORP same-origin on every asset but the widget's), so the worker can run the
- * threaded wasm binary.
+ * threaded wasm binary; the widget's page only lets the origins of its allowlist frame it.
  * Hashed files are cached for good; everything else is revalidated. PORT picks the port (8080).
  */
 import { spawnSync } from 'child_process';
+import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
 import sirv from 'sirv';
+import { frameAncestors } from './widget/protocol';
 
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist/pwa');
@@ -26,13 +28,41 @@ const HASHED = /(\.[0-9a-f]{8,}\.[a-z0-9]+$)|(\/models\/default-[0-9a-f]{8}\/)/i
  * (docs/widget.md).
  */
 const EMBEDDABLE = /^\/widget\//;
+/** The widget's page: framed only by the allowlist's origins (Content-Security-Policy frame-ancestors). */
+const WIDGET_PAGE = /^\/widget\/(index\.html)?$/;
+
+/**
+ * frame-ancestors from the deployed widget/widget-config.json, read again when the file changes (a
+ * deployer may edit it); no readable configuration: the widget's own origin only.
+ */
+function widgetFramePolicy(dir: string): () => string {
+  const file = path.join(dir, 'widget/widget-config.json');
+  let seen = '';
+  let policy = "frame-ancestors 'self'";
+  return () => {
+    let stamp = '';
+    try {
+      stamp = String(fs.statSync(file).mtimeMs);
+      if (stamp !== seen) {
+        const rules = (JSON.parse(fs.readFileSync(file, 'utf8')) as { allowedOrigins?: unknown }).allowedOrigins;
+        policy = frameAncestors(Array.isArray(rules) ? rules.filter((r): r is string => typeof r === 'string') : []);
+      }
+    } catch {
+      policy = "frame-ancestors 'self'";
+    }
+    seen = stamp;
+    return policy;
+  };
+}
 
 export function createServer(dir = DIST): http.Server {
   const serve = sirv(dir, { etag: true, dev: false, dotfiles: false });
+  const framePolicy = widgetFramePolicy(dir);
   return http.createServer((req, res) => {
     const pathname = new URL(req.url ?? '/', 'http://x').pathname;
     for (const [k, v] of Object.entries(HEADERS)) res.setHeader(k, v);
     if (EMBEDDABLE.test(pathname)) res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
+    if (WIDGET_PAGE.test(pathname)) res.setHeader('Content-Security-Policy', framePolicy());
     // The service worker script and the shell must never be stale; hashed files never change.
     res.setHeader('Cache-Control', HASHED.test(pathname) ? 'public, max-age=31536000, immutable' : 'no-cache');
     if (pathname.endsWith('.webmanifest')) res.setHeader('Content-Type', 'application/manifest+json');

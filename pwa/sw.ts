@@ -1,15 +1,16 @@
 /**
  * The service worker (Workbox InjectManifest builds sw.js from it). It precaches the whole build,
  * so the app starts and explains offline; adds the cross-origin-isolation headers a static host
- * may not send, so the worker can use threads; and serves models imported from a URL
+ * may not send, so the worker can use threads (and the widget page's frame-ancestors); and serves models imported from a URL
  * (sw-url-models.ts). A new version waits for "Update now", so no page mixes two versions' files.
  * docs/app.md describes the whole.
  */
-import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute, addPlugins } from 'workbox-precaching';
+import { cleanupOutdatedCaches, createHandlerBoundToURL, matchPrecache, precacheAndRoute, addPlugins } from 'workbox-precaching';
 import { NavigationRoute, registerRoute, setCatchHandler } from 'workbox-routing';
 import { clientsClaim } from 'workbox-core';
 import type { WorkboxPlugin } from 'workbox-core/types';
 import { handleUrlModelMessage, isUrlModelMessage, isUrlModelRequest, UrlModelCacheFirst } from './sw-url-models';
+import { frameAncestors } from './widget/protocol';
 
 declare const self: ServiceWorkerGlobalScope & { __WB_MANIFEST: Array<{ url: string; revision: string | null }> };
 
@@ -19,10 +20,29 @@ const ISOLATION: Record<string, string> = {
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
 
-function isolate(response: Response): Response {
+/** The widget page's frame-ancestors, from the precached widget-config.json (pwa/server.ts does the same). */
+async function widgetFramePolicy(): Promise<string> {
+  try {
+    const config = await (await matchPrecache('widget/widget-config.json'))?.json() as { allowedOrigins?: unknown } | undefined;
+    const rules = config?.allowedOrigins;
+    return frameAncestors(Array.isArray(rules) ? rules.filter((r): r is string => typeof r === 'string') : []);
+  } catch {
+    return "frame-ancestors 'self'";
+  }
+}
+
+async function isolate(response: Response): Promise<Response> {
   // Opaque responses cannot be read or changed (and COEP would block them anyway).
   if (response.type === 'opaque' || response.type === 'opaqueredirect' || response.status === 0) return response;
   const headers = new Headers(response.headers);
+  // The widget's page: only the allowlist's origins may frame it, also on a static host that sends no such header.
+  const widgetPage = new URL('widget/', self.registration.scope);
+  const path = response.url ? new URL(response.url).pathname : '';
+  if (path === widgetPage.pathname || path === `${widgetPage.pathname}index.html`) {
+    const csp = headers.get('Content-Security-Policy');
+    if (!csp) headers.set('Content-Security-Policy', await widgetFramePolicy());
+    else if (!/frame-ancestors/.test(csp)) headers.set('Content-Security-Policy', `${csp}; ${await widgetFramePolicy()}`);
+  }
   // The widget (widget/: its page and embed.js) is embedded by other sites, isolated ones among
   // them, whose COEP needs CORP cross-origin; the rest is only ever ours (pwa/server.ts says why).
   if (response.url.startsWith(new URL('widget/', self.registration.scope).href) && !headers.has('Cross-Origin-Resource-Policy')) {
@@ -51,7 +71,7 @@ registerRoute(isUrlModelRequest, new UrlModelCacheFirst());
 setCatchHandler(async ({ request }) => {
   if (request.destination === 'document') {
     const shell = await caches.match('index.html', { ignoreSearch: true });
-    if (shell) return isolate(shell);
+    if (shell) return await isolate(shell);
   }
   return Response.error();
 });

@@ -6,7 +6,7 @@
 import { state } from '../app/state';
 import { clearError, errorMessage, showError } from '../app/messages';
 import { $, formatBytes } from '../dom';
-import { deleteModel, saveModel, StorageError, type StoredModel } from './store';
+import { askPersistentStorage, deleteModel, saveModel, StorageError, type StoredModel } from './store';
 import { loadModel, renderModels } from './models';
 import { quantizeOnImport } from './quantize';
 
@@ -28,6 +28,7 @@ async function importFiles(list: FileList): Promise<void> {
   const files = [...list];
   const importStatus = $('import-status');
   clearError();
+  const persistence = askPersistentStorage();
   try {
     let model: StoredModel;
     const zip = files.find((f) => /\.zip$/i.test(f.name) || f.type === 'application/zip');
@@ -57,7 +58,8 @@ async function importFiles(list: FileList): Promise<void> {
       await renderModels();
       importStatus.textContent = `“${model.name}” could not be loaded and was not kept.`;
     } else {
-      importStatus.textContent = `“${model.name}” is stored on this device and in use.${quantNote}`;
+      const note = await persistence;
+      importStatus.textContent = `“${model.name}” is stored on this device and in use.${quantNote}${note ? ` ${note}` : ''}`;
     }
   } catch (e) {
     importStatus.textContent = '';

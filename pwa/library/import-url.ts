@@ -9,7 +9,7 @@ import { clearError, errorMessage, showError } from '../app/messages';
 import { $, formatBytes } from '../dom';
 import { nameFromFiles } from './import-files';
 import { deleteUserModel, loadModel, renderModels } from './models';
-import { saveModel, saveUrlModel, StorageError } from './store';
+import { askPersistentStorage, saveModel, saveUrlModel, StorageError } from './store';
 import { serviceWorkerOwnsUrlModels, urlModel } from './url-models';
 import { expectedWeightBytes, type ManifestWeight } from '../../src/model-files/weights';
 
@@ -23,8 +23,9 @@ async function importUrl(raw: string): Promise<void> {
     showError(`“${raw}” is not a URL. Give the full address of the model's model.json.`);
     return;
   }
+  const persistence = askPersistentStorage();
   if (!serviceWorkerOwnsUrlModels()) {
-    await importUrlByPage(url);
+    await importUrlByPage(url, persistence);
     return;
   }
   try {
@@ -33,7 +34,7 @@ async function importUrl(raw: string): Promise<void> {
       importStatus.textContent = `Downloading ${url.href}… ${Math.round((100 * loaded) / Math.max(1, total))} %`;
     });
     if (!r) {
-      await importUrlByPage(url);
+      await importUrlByPage(url, persistence);
       return;
     }
     if (!r.ok) throw new StorageError(r.message);
@@ -50,7 +51,8 @@ async function importUrl(raw: string): Promise<void> {
       await renderModels();
       importStatus.textContent = existed ? kept : `“${model.name}” could not be loaded and was not kept.`;
     } else {
-      importStatus.textContent = `${kept} It is on this device and in use.`;
+      const note = await persistence;
+      importStatus.textContent = `${kept} It is on this device and in use.${note ? ` ${note}` : ''}`;
     }
   } catch (e) {
     importStatus.textContent = '';
@@ -59,7 +61,7 @@ async function importUrl(raw: string): Promise<void> {
 }
 
 /** Without a service worker: fetches model.json, its weight files and metadata.json, checking each weight group's size against the manifest. */
-async function importUrlByPage(url: URL): Promise<void> {
+async function importUrlByPage(url: URL, persistence: Promise<string>): Promise<void> {
   const importStatus = $('import-status');
   try {
     importStatus.textContent = `Downloading ${url.href}…`;
@@ -84,7 +86,8 @@ async function importUrlByPage(url: URL): Promise<void> {
     const meta = await fetch(new URL('metadata.json', url), { mode: 'cors', cache: 'no-store' }).catch(() => null);
     if (meta?.ok) parts.push({ name: 'metadata.json', data: await meta.blob() });
     const model = await saveModel(await nameFromFiles(parts, url.pathname.split('/').slice(-2, -1)[0] || url.host), 'files', parts, url.href);
-    importStatus.textContent = `Stored “${model.name}” (${formatBytes(model.bytes)}).`;
+    const note = await persistence;
+    importStatus.textContent = `Stored “${model.name}” (${formatBytes(model.bytes)}).${note ? ` ${note}` : ''}`;
     await loadModel(model.id);
   } catch (e) {
     importStatus.textContent = '';

@@ -46,6 +46,27 @@ export class StorageError extends Error {
   }
 }
 
+/**
+ * Asks the browser to keep this site's storage through storage pressure (navigator.storage.persist),
+ * as a model is imported: without it an imported model may be evicted when the device runs low.
+ * Resolves to a sentence to show when it was refused or is not available, else ''; records the
+ * answer on the page (data-persisted) for diagnosis.
+ */
+export async function askPersistentStorage(): Promise<string> {
+  const storage = (navigator as Partial<Navigator>).storage;
+  let granted = false;
+  try {
+    granted = Boolean(storage?.persist) && ((await storage!.persisted()) || (await storage!.persist()));
+  } catch {
+    granted = false;
+  }
+  document.documentElement.dataset.persisted = granted ? 'yes' : 'no';
+  if (granted) return '';
+  return storage?.persist
+    ? 'The browser did not grant persistent storage: it may delete stored models when the device runs low on space.'
+    : 'This browser cannot keep stored models for sure: it may delete them when the device runs low on space.';
+}
+
 function key(path: string): string {
   return new URL(BASE + path, document.baseURI).href;
 }

@@ -11,6 +11,9 @@
  *
  * `whycam.explain(...)` alone embeds a widget at the end of the page on first use.
  * Messages go only to the widget's origin; only the widget's own frame is listened to.
+ * A widget that does not answer the hello within `timeout` (10 s) fails `ready` and every
+ * `explain` with ORIGIN_NOT_ALLOWED (reachable, but this page is not on its allowlist) or
+ * WIDGET_UNREACHABLE, rather than leaving them pending.
  */
 import type {
   CameraAction, ErrorMessage, ExplainRequestOptions, MapStageMessage, PredictionStageMessage, StageMessage, WidgetInfo, WidgetMessage, WireMap,
@@ -31,6 +34,8 @@ export interface EmbedOptions {
   width?: string;
   height?: string;
   title?: string;
+  /** How long the widget may take to answer the hello before `ready` rejects (ms). Default 10000. */
+  timeout?: number;
 }
 
 export interface ExplainResult {
@@ -85,6 +90,9 @@ export class Widget {
   private readonly listeners: Record<string, Listener[]> = {};
   private readonly onMessage: (e: MessageEvent) => void;
   private helloId = '';
+  private answered = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly timeoutMs: number;
 
   constructor(target: string | Element, options: EmbedOptions = {}) {
     const parent = typeof target === 'string' ? document.querySelector(target) : target;
@@ -99,6 +107,7 @@ export class Widget {
     f.allow = [options.camera ? 'camera' : '', options.threads === false ? '' : 'cross-origin-isolated'].filter(Boolean).join('; ');
     f.style.cssText = `border:0;width:${options.width ?? '100%'};height:${options.height ?? '560px'}`;
     this.iframe = f;
+    this.timeoutMs = options.timeout ?? 10_000;
     this.ready = this.newReady();
     this.onMessage = (e) => this.receive(e);
     addEventListener('message', this.onMessage);
@@ -106,8 +115,39 @@ export class Widget {
     f.addEventListener('load', () => {
       this.helloId = `h${++counter}`;
       this.post({ whycam: V, type: 'hello', id: this.helloId, ...(options.model ? { model: options.model } : {}) });
+      this.arm();
     });
     parent.append(f);
+    this.arm();
+  }
+
+  /** (Re)starts the wait for the widget's first answer. */
+  private arm(): void {
+    if (this.answered) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.giveUp(), this.timeoutMs);
+  }
+
+  /** No answer in time: tell a page off the allowlist from a widget that cannot be reached. */
+  private async giveUp(): Promise<void> {
+    if (this.answered) return;
+    const s = this.timeoutMs / 1000;
+    let reachable = true;
+    let reason = '';
+    try {
+      await fetch(this.iframe.src, { mode: 'no-cors', cache: 'no-store', credentials: 'omit' });
+    } catch (e) {
+      reachable = false;
+      reason = (e as Error)?.message ?? String(e);
+    }
+    if (this.answered) return;
+    this.readyFail(reachable
+      ? new WhycamEmbedError('ORIGIN_NOT_ALLOWED', `The whycam widget at ${this.origin} did not answer this page within ${s} s: ` +
+        `this page's origin, ${location.origin}, is most likely not on the widget's allowlist (or the widget is not configured). ` +
+        `Whoever deploys the widget allows it by building with WHYCAM_WIDGET_ORIGINS="${location.origin}" ` +
+        `or by adding "${location.origin}" to "allowedOrigins" in widget/widget-config.json.`)
+      : new WhycamEmbedError('WIDGET_UNREACHABLE', `The whycam widget at ${this.iframe.src.split('#')[0]} could not be reached within ${s} s (${reason}). ` +
+        'Check the widget URL (the src option, or where embed.js is served from) and that its server is up.'));
   }
 
   private newReady(): Promise<WidgetInfo> {
@@ -148,7 +188,13 @@ export class Widget {
     // Only the widget's own frame, from the widget's origin, in this protocol.
     if (e.source !== this.iframe.contentWindow || e.origin !== this.origin || !m || m.whycam !== V || typeof m.type !== 'string') return;
     const p = typeof m.id === 'string' ? this.pending.get(m.id) : undefined;
-    if (m.type === 'ready') {
+    if (m.id === this.helloId) {
+      this.answered = true;
+      clearTimeout(this.timer);
+    }
+    if (m.type === 'accepted') {
+      // The widget is there and starting; ready follows.
+    } else if (m.type === 'ready') {
       if (m.id === this.helloId) {
         this.readyOk(m.widget);
         // A later reload starts a fresh promise that resolves at once.
@@ -237,6 +283,8 @@ export class Widget {
   }
 
   destroy(): void {
+    clearTimeout(this.timer);
+    this.answered = true;
     removeEventListener('message', this.onMessage);
     this.iframe.remove();
     for (const p of this.pending.values()) p.reject(new WhycamEmbedError('CANCELLED', 'The widget was removed.'));

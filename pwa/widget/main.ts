@@ -317,6 +317,8 @@ async function handle(peer: Peer, message: HostMessage): Promise<void> {
     case 'hello':
       state.host = peer;
       ROOT.dataset.host = peer.origin;
+      // At once, before the worker and the model: embed.js gives up on a widget that says nothing.
+      send(peer, { whycam: PROTOCOL_VERSION, type: 'accepted', id: message.id });
       try {
         await started;
         const model = await useModel(message.model);

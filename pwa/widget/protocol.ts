@@ -69,6 +69,8 @@ export interface WidgetInfo {
 
 export interface Prediction { index: number; label: string; probability: number }
 
+/** The first answer to a hello from an allowed origin, sent at once: the widget is there and starting (ready follows). */
+export type AcceptedMessage = { whycam: 1; type: 'accepted'; id: string };
 export type ReadyMessage = { whycam: 1; type: 'ready'; id: string; widget: WidgetInfo };
 export type PredictionStageMessage = {
   whycam: 1; type: 'stage'; id: string; stage: 'prediction'; predictions: Prediction[]; classIndex: number; elapsedMs: number; ms: number;
@@ -85,7 +87,7 @@ export type DoneMessage = {
 export type CameraStateMessage = { whycam: 1; type: 'camera'; id: string; state: 'on' | 'off' };
 /** `id` is null when the request's own id was unusable. */
 export type ErrorMessage = { whycam: 1; type: 'error'; id: string | null; code: ProtocolErrorCode; message: string; supported?: number[] };
-export type WidgetMessage = ReadyMessage | StageMessage | DoneMessage | CameraStateMessage | ErrorMessage;
+export type WidgetMessage = AcceptedMessage | ReadyMessage | StageMessage | DoneMessage | CameraStateMessage | ErrorMessage;
 
 export interface WidgetLimits {
   /** Largest Blob accepted, in bytes. */
@@ -320,4 +322,15 @@ export const LOCALHOST_RULES: readonly string[] = [
 export function widgetConfigFrom(env: string | undefined): WidgetConfig {
   const rules = env && env.trim() ? env.split(/[\s,]+/).filter(Boolean).map(parseOriginRule) : [...LOCALHOST_RULES];
   return { allowedOrigins: [...new Set(rules)], limits: { ...DEFAULT_LIMITS } };
+}
+
+/**
+ * The widget page's `Content-Security-Policy: frame-ancestors` for an allowlist, so that a page
+ * off the list cannot frame the widget at all. The widget's own origin may ('self': the demo
+ * page). IPv6 literals have no CSP source syntax and are left out (framing from them is refused).
+ */
+export function frameAncestors(rules: readonly string[]): string {
+  if (rules.includes('*')) return 'frame-ancestors *';
+  const sources = rules.filter((r) => !r.includes('['));
+  return ['frame-ancestors', "'self'", ...sources].join(' ');
 }

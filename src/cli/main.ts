@@ -28,7 +28,7 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
       return EXIT.OK;
     }
     if (command.kind === 'version') {
-      io.stdout(`whycam ${(require('../../package.json') as { version: string }).version}\n`);
+      io.stdout(`${(require('../../package.json') as { version: string }).version}\n`);
       return EXIT.OK;
     }
     const out = { out: (line: string) => io.stdout(`${line}\n`), err: (text: string) => io.stderr(text) };

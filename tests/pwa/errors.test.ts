@@ -48,7 +48,21 @@ test('a model that fails to load is reported and not kept', async () => {
   await waitForModel(page);
 });
 
-test('full storage', async () => {
+test('full storage: the import is refused with a clear message and the models stored before stay intact', async () => {
+  // First a model kept normally; importing it asks for persistent storage and says if it was refused.
+  const before = await app.context.newPage();
+  await before.goto(`${server.origin}/`);
+  await waitForModel(before);
+  await before.locator('details summary').click();
+  await before.locator('#import-files').setInputFiles(path.join(FIXTURES, 'image-model.zip'));
+  await before.waitForFunction(() => /in use/.test(document.getElementById('import-status')!.textContent ?? ''), undefined, { timeout: 120_000 });
+  const persisted = await before.evaluate(() => document.documentElement.dataset.persisted);
+  expect(['yes', 'no']).toContain(persisted);
+  const note = /did not grant persistent storage/.test((await before.locator('#import-status').textContent()) ?? '');
+  expect(note).toBe(persisted === 'no');
+  const kept = await before.locator('#models li').allTextContents();
+  await before.close();
+
   const page = await app.context.newPage();
   // Every write to Cache Storage fails as a full disk makes it fail.
   await page.addInitScript(() => {
@@ -59,6 +73,8 @@ test('full storage', async () => {
   await page.locator('details summary').click();
   await page.locator('#import-files').setInputFiles(path.join(FIXTURES, 'image-model.zip'));
   expect(await alertText(page)).toMatch(/^The device's storage for this site is full: the model \(\d+ bytes\) was not kept\. Delete a model/);
+  // The list is what it was: the earlier model is still there, nothing half-written was added.
+  await expect(page.locator('#models li').allTextContents()).resolves.toEqual(kept);
   await page.close();
 });
 

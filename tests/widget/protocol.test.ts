@@ -4,7 +4,7 @@
  * arriving across real origins.
  */
 import {
-  DEFAULT_LIMITS, LOCALHOST_RULES, narrowRules, originAllowed, parseOriginRule, validateHostMessage, widgetConfigFrom,
+  DEFAULT_LIMITS, frameAncestors, LOCALHOST_RULES, narrowRules, originAllowed, parseOriginRule, validateHostMessage, widgetConfigFrom,
 } from '../../pwa/widget/protocol';
 
 /** Something Object.prototype.toString calls an ImageBitmap (Node has none). */
@@ -149,5 +149,14 @@ describe('origin allowlist', () => {
     for (const requested of ['https://b.example', '*', 'https://a.example,https://b.example']) {
       for (const o of narrowRules(configured, requested)) expect(originAllowed(o, configured)).toBe(true);
     }
+  });
+});
+
+describe('frame-ancestors from the allowlist', () => {
+  test('the widget itself and every listed origin may frame it; a public widget anyone; IPv6 literals have no CSP form', () => {
+    expect(frameAncestors(['https://course.example.org', 'https://cards.example:8443'])).toBe("frame-ancestors 'self' https://course.example.org https://cards.example:8443");
+    expect(frameAncestors(LOCALHOST_RULES)).toBe("frame-ancestors 'self' http://localhost:* https://localhost:* http://127.0.0.1:* https://127.0.0.1:*");
+    expect(frameAncestors(['https://a.example', '*'])).toBe('frame-ancestors *');
+    expect(frameAncestors([])).toBe("frame-ancestors 'self'");
   });
 });

@@ -4,6 +4,7 @@
  * never more than the workers, however long the list. A worker that dies (out of memory, a crash
  * in wasm) fails only the image it held and is replaced.
  */
+import { existsSync } from 'fs';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import type { FromWorker, Job, SerializedError, WorkerRecord, WorkerSetup } from './protocol';
@@ -19,7 +20,11 @@ interface Slot {
   job: Job | null;
 }
 
-const WORKER_FILE = path.join(__dirname, 'worker.cjs');
+// In a checkout, worker.cjs runs worker.ts through tsx; in the npm package the CLI is one bundle
+// in dist/cli/ with the worker built beside it (tsup.config.ts).
+const WORKER_FILE = existsSync(path.join(__dirname, 'worker.ts'))
+  ? path.join(__dirname, 'worker.cjs')
+  : path.join(__dirname, 'audit-worker.js');
 
 /** A replacement worker after a crash gets this many tries in a whole batch before the batch gives up. */
 const MAX_RESTARTS = 8;
