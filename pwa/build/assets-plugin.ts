@@ -62,8 +62,8 @@ interface ModelSource {
 
 /** The repository's own models, by folder: the name a person sees and where their samples are. */
 const SHIPPED: Record<string, Omit<ModelSource, 'id' | 'dir'>> = {
-  'imagenet-darknet-tiny': { name: 'Everyday objects (ImageNet, 1000 classes)', samples: path.join(ROOT, 'samples/photos') },
-  'fashion-scenes': { name: 'Garments in scenes (Fashion-MNIST, 10 classes)', samples: path.join(ROOT, 'models/fashion-scenes/samples') },
+  'imagenet-darknet-tiny': { name: 'Everyday objects (ImageNet)', samples: path.join(ROOT, 'samples/photos') },
+  'fashion-scenes': { name: 'Garments in scenes (Fashion-MNIST)', samples: path.join(ROOT, 'models/fashion-scenes/samples') },
 };
 
 /** Where the default model comes from (a directory with model.json). */

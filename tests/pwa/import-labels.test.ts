@@ -33,6 +33,14 @@ async function importWith(page: Page, labels: { name: string; text: string }): P
   await page.waitForFunction(() => /in use|not kept/.test(document.getElementById('import-status')!.textContent ?? '') || !document.getElementById('alert')!.hidden, undefined, { timeout: 120_000 });
 }
 
+/** Explains a photo and waits for its own top classes (not those of the picture before). */
+async function predict(page: Page, file: string): Promise<void> {
+  const before = Number(await page.evaluate(() => document.documentElement.dataset.picture ?? 0));
+  await page.locator('#pick').setInputFiles(file);
+  await page.waitForFunction((n) => Number(document.documentElement.dataset.picture ?? 0) > n, before);
+  await waitForStage(page, 'prediction');
+}
+
 test('labels from a text file or a JSON array name the classes of a model without metadata', async () => {
   const { page } = app;
   await page.goto(`${server.origin}/`);
@@ -41,15 +49,13 @@ test('labels from a text file or a JSON array name the classes of a model withou
   await importWith(page, { name: 'labels.txt', text: 'Left hand\r\nRight hand\n\n' });
   await expect(page.locator('#alert').isVisible()).resolves.toBe(false);
   await expect(page.locator('#model-name').textContent()).resolves.toContain('2 classes');
-  await page.locator('#pick').setInputFiles(path.join(FIXTURES, 'images/class-2/3.png'));
-  await waitForStage(page, 'prediction');
+  await predict(page, path.join(FIXTURES, 'images/class-2/3.png'));
   // The fixture's classes in output order are Class 1, Class 2: the names follow that order.
   await expect(page.locator('#predictions button .label').first().textContent()).resolves.toBe('Right hand');
 
   await importWith(page, { name: 'classes.json', text: '["First", "Second"]' });
   await expect(page.locator('#alert').isVisible()).resolves.toBe(false);
-  await page.locator('#pick').setInputFiles(path.join(FIXTURES, 'images/class-1/3.png'));
-  await waitForStage(page, 'prediction');
+  await predict(page, path.join(FIXTURES, 'images/class-1/3.png'));
   await expect(page.locator('#predictions button .label').first().textContent()).resolves.toBe('First');
 });
 
