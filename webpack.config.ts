@@ -173,8 +173,8 @@ const pwa: Configuration = {
       swDest: 'sw.js',
       // Weights are larger than Workbox's 2 MB default and must be precached all the same.
       maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
-      // Hashed names (and the hashed model directory) need no cache-busting query.
-      dontCacheBustURLsMatching: /(\.[0-9a-f]{8}\.(js|wasm|png|jpe?g)$)|(^models\/default-[0-9a-f]{8}\/)/,
+      // Hashed names (and the hashed model directories) need no cache-busting query.
+      dontCacheBustURLsMatching: /(\.[0-9a-f]{8}\.(js|wasm|png|jpe?g)$)|(^models\/[a-z0-9-]+-[0-9a-f]{8}\/)/,
     }),
   ],
   performance: { hints: false },

@@ -1,10 +1,10 @@
 /// <reference lib="dom" />
 /**
  * Takes docs/app.png, the README's picture of the app: the built app (npm run build:pwa) served
- * as `npm start` serves it, Chromium at a phone viewport (390x844), one sample explained, the page
- * from its top to the method buttons.
+ * as `npm start` serves it, Chromium at a phone viewport (390x844), one sample explained (by default
+ * the cat, chelsea.png, on the default model with Grad-CAM), the page from its top to the method buttons.
  *
- *   npx tsx docs/screenshot.ts [--sample "<sample title>"] [--method guided-gradcam] [--out docs/app.png]
+ *   npx tsx docs/screenshot.ts [--sample "<sample title>"] [--method gradcam] [--out docs/app.png]
  *
  * The PNG keeps 6 bits a channel (no visible change) so that it stays under 200 KB.
  */
@@ -36,8 +36,8 @@ function posterize(file: string, bits: number): number {
 }
 
 async function main(): Promise<void> {
-  const sample = option('sample', '');
-  const method = option('method', 'guided-gradcam');
+  const sample = option('sample', 'Cat');
+  const method = option('method', 'gradcam');
   const out = path.resolve(option('out', path.join(__dirname, 'app.png')));
   const stagesDone = (): boolean => (document.documentElement.dataset.stages ?? '').split(' ').includes('guided-gradcam');
 

@@ -11,6 +11,7 @@
 import { startWhycamWorker } from '../../worker/client';
 import { wireCamera } from '../camera/controls';
 import { $ } from '../dom';
+import { wireClassSearch } from '../explain/class-search';
 import { renderSamples, wirePhotoPicker } from '../explain/inputs';
 import { renderMethods } from '../explain/render';
 import { wireShare } from '../explain/share';
@@ -40,6 +41,7 @@ function unsupported(): string | null {
 function wire(): void {
   wireCamera();
   wirePhotoPicker();
+  wireClassSearch();
   wireSettings();
   wireShare();
   wireFileImport();
@@ -49,7 +51,7 @@ function wire(): void {
 
 /** Starts the worker and says on the page what it computes with. */
 async function startWorker(url: string): Promise<void> {
-  const { client, backend: b } = await startWhycamWorker(url);
+  const { client, backend: b } = await startWhycamWorker(url, { create: (u) => (state.worker = new Worker(u)) });
   $('backend').textContent = `Computing on this device: ${b.backend}${b.binary ? ` (${b.binary})` : ''}, ${b.threads} thread${b.threads > 1 ? 's' : ''}${b.crossOriginIsolated ? ', cross-origin isolated' : ''}. Nothing is uploaded.`;
   ROOT.dataset.backend = `${b.binary ?? b.backend}:${b.threads}`;
   state.client = client;
@@ -73,7 +75,7 @@ async function main(): Promise<void> {
     showError('The app is not fully installed (app-config.json is missing). Reload while online.');
     return;
   }
-  renderSamples(state.config.samples);
+  renderSamples();
   try {
     await startWorker(state.config.worker);
   } catch (e) {

@@ -11,12 +11,15 @@ import type { ColormapName } from '../../src/render';
 import type { SaliencyMap } from '../../src/methods/types';
 import type { Method } from '../methods';
 import type { Look } from '../explain/draw';
-import type { Picture } from '../explain/picture';
+import type { Picture, Region } from '../explain/picture';
 
 /** app-config.json, written by the build (pwa/build/assets-plugin.ts). */
 export interface AppConfig {
   defaultModel: { url: string; name: string; bytes: number };
-  samples: Array<{ url: string; label: string }>;
+  /** The built-in models, the default ('default') first. */
+  models: Array<{ id: string; url: string; name: string; bytes: number }>;
+  /** Sample images, each chosen for one built-in model. */
+  samples: Array<{ url: string; label: string; model: string }>;
   worker: string;
 }
 
@@ -26,10 +29,14 @@ export const ROOT = document.documentElement;
 
 export const state = {
   client: null as WhycamClient | null,
+  /** The worker the client talks to (other sessions on it: checking an import's labels). */
+  worker: null as Worker | null,
   config: null as AppConfig | null,
   model: null as ModelInfo | null,
   activeModel: 'default',
   picture: null as Picture | null,
+  /** The part of the picture the model saw (from the prediction stage); null until it arrives. */
+  region: null as Region | null,
   maps: {} as Partial<Record<Method, SaliencyMap>>,
   skipped: {} as Partial<Record<Method, string>>,
   predictions: [] as Prediction[],

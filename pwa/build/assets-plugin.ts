@@ -2,13 +2,14 @@
  * Build-time assets of the PWA, emitted into the 'pwa' compilation so InjectManifest sees and
  * precaches every one of them:
  * - the worker build (dist/worker: whycam-worker.js and its hashed .wasm binaries) under worker/;
- * - the default model under models/default-<hash>/ (a content-hashed directory: model.json,
+ * - each built-in model under models/<id>-<hash>/ (a content-hashed directory: model.json,
  *   weights and metadata.json keep their names, which the engine looks up, and one model's files
  *   can never be mixed with another version's);
- * - the sample scenes (content-hashed names), app-config.json telling the page where they are,
+ * - the sample images (content-hashed names), app-config.json telling the page where they are,
  *   index.html (the CSS inlined, the hashed app script linked), the web app manifest and its icons.
- * The default model is chosen at build time: WHYCAM_DEFAULT_MODEL, else models/fashion-scenes once it
- * exists, else the Teachable Machine export in ../shared/fixtures (never copied into the repo).
+ * The default model is chosen at build time: WHYCAM_DEFAULT_MODEL (a tfjs model directory), else
+ * models/imagenet-darknet-tiny. The garment model (models/fashion-scenes) ships beside it as a
+ * second built-in model. Each sample names the built-in model it was chosen for.
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
@@ -17,15 +18,26 @@ import { PNG } from 'pngjs';
 import type { Compiler } from 'webpack';
 
 const ROOT = path.resolve(__dirname, '../..');
-const FIXTURES = path.resolve(ROOT, '../shared/fixtures/teachable-machine');
 
 export interface Sample {
   url: string;
   label: string;
+  /** The id of the built-in model it was chosen for. */
+  model: string;
+}
+
+export interface BuiltInModel {
+  /** 'default' for the default model. */
+  id: string;
+  url: string;
+  name: string;
+  bytes: number;
 }
 
 export interface AppConfig {
   defaultModel: { url: string; name: string; bytes: number };
+  /** Every built-in model, the default first. */
+  models: BuiltInModel[];
   samples: Sample[];
   worker: string;
   version: string;
@@ -37,20 +49,41 @@ function hash(data: Buffer | string, n = 8): string {
   return crypto.createHash('sha256').update(data).digest('hex').slice(0, n);
 }
 
+interface SampleFile { file: string; label: string }
+
+interface ModelSource {
+  id: string;
+  dir: string;
+  /** Its name in the app; undefined: metadata.json's modelName. */
+  name?: string;
+  /** Where its sample images are (a samples.json list, else every PNG/JPEG in it). */
+  samples: string;
+}
+
+/** The repository's own models, by folder: the name a person sees and where their samples are. */
+const SHIPPED: Record<string, Omit<ModelSource, 'id' | 'dir'>> = {
+  'imagenet-darknet-tiny': { name: 'Everyday objects (ImageNet)', samples: path.join(ROOT, 'models/imagenet-darknet-tiny/samples') },
+  'fashion-scenes': { name: 'Garments in scenes (Fashion-MNIST)', samples: path.join(ROOT, 'models/fashion-scenes/samples') },
+};
+
 /** Where the default model comes from (a directory with model.json). */
 export function defaultModelDir(): string {
   const env = process.env.WHYCAM_DEFAULT_MODEL;
-  if (env) return path.resolve(env);
-  const own = path.join(ROOT, 'models/fashion-scenes');
-  if (fs.existsSync(path.join(own, 'model.json'))) return own;
-  return path.join(FIXTURES, 'image-model');
+  return env ? path.resolve(env) : path.join(ROOT, 'models/imagenet-darknet-tiny');
 }
 
-interface SampleFile { file: string; label: string }
+/** The built-in models: the default first, then the garment model (unless it is the default). */
+export function builtInModels(): ModelSource[] {
+  const dir = defaultModelDir();
+  const own = (d: string) => SHIPPED[path.basename(d)] && path.dirname(d) === path.join(ROOT, 'models') ? SHIPPED[path.basename(d)] : undefined;
+  const out: ModelSource[] = [{ id: 'default', dir, ...(own(dir) ?? { samples: path.join(dir, 'samples') }) }];
+  const garments = path.join(ROOT, 'models/fashion-scenes');
+  if (garments !== dir) out.push({ id: 'fashion-scenes', dir: garments, ...SHIPPED['fashion-scenes'] });
+  return out;
+}
 
-/** The model's own samples (samples/samples.json or the PNGs in samples/), else two of the fixture photos. */
-function sampleFiles(modelDir: string): SampleFile[] {
-  const dir = path.join(modelDir, 'samples');
+/** The images listed in `dir`/samples.json (whycam's lists name garments in `objects`), else every PNG/JPEG in `dir`. */
+function sampleFiles(dir: string): SampleFile[] {
   const listed = path.join(dir, 'samples.json');
   if (fs.existsSync(listed)) {
     const raw = JSON.parse(fs.readFileSync(listed, 'utf8')) as unknown;
@@ -59,7 +92,6 @@ function sampleFiles(modelDir: string): SampleFile[] {
     for (const it of items) {
       const file = typeof it === 'string' ? it : String(it.file ?? it.path ?? it.name ?? '');
       if (!file) continue;
-      // whycam's own samples.json names the garments in `objects`; other lists may give a label.
       const objects = typeof it === 'string' ? undefined : (it.objects as Array<{ className?: string }> | undefined);
       const named = objects?.map((o) => o.className).filter(Boolean).join(' and ');
       const label = typeof it === 'string' ? path.parse(it).name : String(it.label ?? it.title ?? it.class ?? (named || path.parse(file).name));
@@ -67,15 +99,9 @@ function sampleFiles(modelDir: string): SampleFile[] {
     }
     if (out.length) return out;
   }
-  if (fs.existsSync(dir)) {
-    const pngs = fs.readdirSync(dir).filter((f) => /\.(png|jpe?g)$/i.test(f)).sort();
-    if (pngs.length) return pngs.map((f) => ({ file: path.join(dir, f), label: path.parse(f).name.replace(/[-_]+/g, ' ') }));
-  }
-  const imgs = path.join(FIXTURES, 'images');
-  return [
-    { file: path.join(imgs, 'class-1/0.png'), label: 'Class 1 photo' },
-    { file: path.join(imgs, 'class-2/0.png'), label: 'Class 2 photo' },
-  ].filter((s) => fs.existsSync(s.file));
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((f) => /\.(png|jpe?g)$/i.test(f)).sort()
+    .map((f) => ({ file: path.join(dir, f), label: path.parse(f).name.replace(/[-_]+/g, ' ') }));
 }
 
 /** A square icon: the app's blue with a white ring and a warm "heat" dot, drawn with pngjs (no binary in the repo). */
@@ -103,6 +129,36 @@ function icon(size: number, maskable: boolean): Buffer {
 export class PwaAssetsPlugin {
   constructor(private readonly options: { workerDir: string }) {}
 
+  /** Emits a model's default level and card under models/<id>-<hash>/ (model.json, weights and metadata.json keep their names, which the engine looks up). */
+  private emitModel(source: ModelSource, emit: (name: string, data: Buffer) => void, fail: (message: string) => void): BuiltInModel | null {
+    const dir = source.dir;
+    if (!fs.existsSync(path.join(dir, 'model.json'))) {
+      fail(`No model at ${dir} (model.json missing). Set WHYCAM_DEFAULT_MODEL to a tfjs model directory.`);
+      return null;
+    }
+    // Not training.json (the training log), README.md nor levels/.
+    const files = fs.readdirSync(dir)
+      .filter((f) => fs.statSync(path.join(dir, f)).isFile() && !f.startsWith('.') && f !== 'training.json' && !/\.md$/i.test(f)).sort();
+    const blobs = files.map((f) => fs.readFileSync(path.join(dir, f)));
+    const modelHash = hash(Buffer.concat(blobs.map((b, i) => Buffer.concat([Buffer.from(files[i]), b]))));
+    const base = `models/${source.id}-${modelHash}`;
+    let bytes = 0;
+    files.forEach((f, i) => {
+      emit(`${base}/${f}`, blobs[i]);
+      if (f !== 'card.json') bytes += blobs[i].length;
+    });
+    let name = source.name ?? 'Default model';
+    if (!source.name) {
+      try {
+        const meta = JSON.parse(fs.readFileSync(path.join(dir, 'metadata.json'), 'utf8')) as { modelName?: string };
+        if (meta.modelName && meta.modelName !== 'untitled') name = meta.modelName;
+      } catch {
+        // metadata.json is optional.
+      }
+    }
+    return { id: source.id, url: `${base}/model.json`, name, bytes };
+  }
+
   apply(compiler: Compiler): void {
     const { RawSource } = compiler.webpack.sources;
     compiler.hooks.thisCompilation.tap('PwaAssets', (compilation) => {
@@ -123,45 +179,29 @@ export class PwaAssetsPlugin {
           if (/\.(js|wasm)$/.test(f)) emit(`worker/${f}`, fs.readFileSync(path.join(workerDir, f)));
         }
 
-        // The default model in a content-hashed directory.
-        const modelDir = defaultModelDir();
-        if (!fs.existsSync(path.join(modelDir, 'model.json'))) {
-          fail(`No default model at ${modelDir} (model.json missing). Set WHYCAM_DEFAULT_MODEL to a tfjs model directory.`);
-          return;
+        // Each built-in model in a content-hashed directory, and its samples.
+        const models: BuiltInModel[] = [];
+        const samples: Sample[] = [];
+        for (const source of builtInModels()) {
+          const emitted = this.emitModel(source, emit, fail);
+          if (!emitted) return;
+          models.push(emitted);
+          for (const s of sampleFiles(source.samples)) {
+            const data = fs.readFileSync(s.file);
+            const ext = path.extname(s.file).toLowerCase();
+            const url = `samples/${s.label.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}.${hash(data)}${ext}`;
+            emit(url, data);
+            samples.push({ url, label: s.label, model: source.id });
+          }
         }
-        // The default level's files and its card; not training.json (the training log) nor levels/.
-        const files = fs.readdirSync(modelDir)
-          .filter((f) => fs.statSync(path.join(modelDir, f)).isFile() && !f.startsWith('.') && f !== 'training.json').sort();
-        const blobs = files.map((f) => fs.readFileSync(path.join(modelDir, f)));
-        const modelHash = hash(Buffer.concat(blobs.map((b, i) => Buffer.concat([Buffer.from(files[i]), b]))));
-        const modelBase = `models/default-${modelHash}`;
-        let bytes = 0;
-        files.forEach((f, i) => {
-          emit(`${modelBase}/${f}`, blobs[i]);
-          if (f !== 'card.json') bytes += blobs[i].length;
-        });
-        let name = 'Default model';
-        try {
-          const meta = JSON.parse(fs.readFileSync(path.join(modelDir, 'metadata.json'), 'utf8')) as { modelName?: string };
-          if (meta.modelName && meta.modelName !== 'untitled') name = meta.modelName;
-          else if (modelDir.startsWith(FIXTURES)) name = 'Teachable Machine demo (2 classes)';
-        } catch {
-          // metadata.json is optional.
-        }
-
-        const samples: Sample[] = sampleFiles(modelDir).map((s) => {
-          const data = fs.readFileSync(s.file);
-          const ext = path.extname(s.file).toLowerCase();
-          const url = `samples/${s.label.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}.${hash(data)}${ext}`;
-          emit(url, data);
-          return { url, label: s.label };
-        });
-
+        const { id: _id, ...defaultModel } = models[0];
         const config: AppConfig = {
-          defaultModel: { url: `${modelBase}/model.json`, name, bytes },
+          defaultModel,
+          models,
           samples,
           worker: 'worker/whycam-worker.js',
-          version: modelHash,
+          // The shipped models are what a new version changes most.
+          version: hash(models.map((m) => m.url).join('\n')),
         };
         emit('app-config.json', JSON.stringify(config, null, 2));
 

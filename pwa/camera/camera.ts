@@ -113,7 +113,7 @@ export class Camera {
     this.video.srcObject = null;
   }
 
-  /** The centre square of the current frame (what the preview shows with object-fit: cover). */
+  /** The centre square of the current frame: what the preview shows (object-fit: cover in a square frame). */
   crop(): { sx: number; sy: number; side: number } {
     const w = this.video.videoWidth;
     const h = this.video.videoHeight;
@@ -121,9 +121,16 @@ export class Camera {
     return { sx: (w - side) / 2, sy: (h - side) / 2, side };
   }
 
-  async grab(size: number): Promise<ImageBitmap> {
-    const { sx, sy, side } = this.crop();
-    if (!side) throw new CameraError('The camera has not delivered a frame yet; try again in a moment.');
-    return createImageBitmap(this.video, sx, sy, side, side, { resizeWidth: size, resizeHeight: size, resizeQuality: 'medium' });
+  /**
+   * The whole current frame (the worker crops it as the model needs), scaled by `scale(width,
+   * height)` (at most 1) with the browser's filter of that quality.
+   */
+  async grab(scale: (width: number, height: number) => number, quality: ResizeQuality = 'medium'): Promise<ImageBitmap> {
+    const w = this.video.videoWidth;
+    const h = this.video.videoHeight;
+    if (!w || !h) throw new CameraError('The camera has not delivered a frame yet; try again in a moment.');
+    const s = Math.min(1, scale(w, h));
+    if (s === 1) return createImageBitmap(this.video);
+    return createImageBitmap(this.video, { resizeWidth: Math.max(1, Math.round(w * s)), resizeHeight: Math.max(1, Math.round(h * s)), resizeQuality: quality });
   }
 }

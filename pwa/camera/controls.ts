@@ -48,13 +48,9 @@ async function switchCamera(): Promise<void> {
 
 /** Freezes the current frame and computes every map for it. */
 async function capture(): Promise<void> {
-  if (!camera.running) return;
-  const { sx, sy, side } = camera.crop();
-  if (!side) return;
-  const c = document.createElement('canvas');
-  c.width = c.height = side;
-  c.getContext('2d')?.drawImage(video, sx, sy, side, side, 0, 0, side, side);
-  const picture = toPicture(c, side, side);
+  if (!camera.running || !video.videoWidth) return;
+  // The whole frame, as a photo would be: the worker crops it as the model needs.
+  const picture = await toPicture(video, video.videoWidth, video.videoHeight);
   stopCamera();
   await explain(picture);
 }

@@ -8,7 +8,7 @@ import type { SaliencyMap } from '../../src/methods/types';
 import { look, ROOT, state } from '../app/state';
 import { $, h } from '../dom';
 import { METHODS, methodLabel, normalizeModeFor, type Method } from '../methods';
-import { drawLegend, drawPicture, formatValue, mapScale } from './draw';
+import { drawLegend, drawPicture, formatValue, mapScale, regionCrops } from './draw';
 
 /** The canvas the picture and its map are drawn on (also what Save and Share encode). */
 export const view = $<HTMLCanvasElement>('view');
@@ -21,11 +21,13 @@ export function render(): void {
   const shown: Method = compare ? (state.maps['guided-gradcam'] ? 'guided-gradcam' : 'gradcam') : state.method as Method;
   if (picture) {
     const map = state.maps[shown];
-    drawPicture(view, picture, map, shown, look());
+    drawPicture(view, picture, map, shown, look(), state.region);
     ROOT.dataset.shown = map ? shown : '';
+    const cropped = regionCrops(picture, state.region);
+    $('region-note').hidden = !cropped;
     const label = state.predictions.find((p) => p.index === state.classIndex)?.label ?? state.model?.labels[state.classIndex];
     view.setAttribute('aria-label', map
-      ? `${methodLabel(shown)} heat map for “${label}” over the photo: warm colours mark the pixels that raised the score.`
+      ? `${methodLabel(shown)} heat map for “${label}” over the ${cropped ? 'framed part of the photo the model saw' : 'photo'}: warm colours mark the pixels that raised the score.`
       : 'The photo; its heat map is being computed.');
     ($('share') as HTMLButtonElement).disabled = ($('save') as HTMLButtonElement).disabled = !map;
     renderLegend(map, shown, label);
@@ -53,7 +55,7 @@ function renderCompare(): void {
   for (const m of METHODS) {
     const canvas = h('canvas', { role: 'img' });
     const map = state.maps[m.id];
-    drawPicture(canvas, state.picture, map, m.id, look());
+    drawPicture(canvas, state.picture, map, m.id, look(), state.region, 320);
     canvas.setAttribute('aria-label', map ? `${m.label} heat map` : `${m.label}: ${state.skipped[m.id] ?? 'not computed yet'}`);
     const caption = map ? m.label : `${m.label} — ${state.skipped[m.id] ? 'does not apply' : 'computing…'}`;
     box.append(h('figure', {}, canvas, h('figcaption', {}, caption)));

@@ -12,9 +12,11 @@ import type { Method } from '../methods';
 import type { Picture } from './picture';
 import { render } from './render';
 
-function resetRun(): void {
+function resetRun(samePicture: boolean): void {
   state.maps = {};
   state.skipped = {};
+  // The same picture on the same model is fitted the same way: keep its frame while it is explained again.
+  if (!samePicture) state.region = null;
   ROOT.dataset.stages = '';
   if (!state.methodPicked) state.method = 'gradcam';
 }
@@ -36,7 +38,10 @@ function onStage(stage: Stage): void {
   if (stage.stage === 'prediction') {
     state.predictions = stage.predictions;
     state.classIndex = stage.classIndex;
+    state.region = stage.region;
+    ROOT.dataset.region = [stage.region.x, stage.region.y, stage.region.width, stage.region.height].join(' ');
     renderPredictions();
+    render();
     status(`Top classes ready (${t}). Computing the coarse class map…`, 1);
   } else {
     Object.assign(state.maps, stage.maps);
@@ -58,9 +63,10 @@ export async function explain(picture: Picture, classIndex?: number): Promise<vo
   clearError();
   // Counts new pictures (not re-explanations of the same one after a model or class change), so
   // a test or a tool can tell which picture the stages in data-stages belong to.
-  if (picture !== state.picture) ROOT.dataset.picture = String(Number(ROOT.dataset.picture ?? 0) + 1);
+  const same = picture === state.picture;
+  if (!same) ROOT.dataset.picture = String(Number(ROOT.dataset.picture ?? 0) + 1);
   state.picture = picture;
-  resetRun();
+  resetRun(same && classIndex !== undefined);
   if (classIndex === undefined) state.predictions = [];
   render();
   status(classIndex === undefined ? 'Predicting…' : `Explaining “${state.model.labels[classIndex] ?? classIndex}”…`, 0);
@@ -80,7 +86,7 @@ export function renderPredictions(): void {
   const list = $('predictions');
   list.replaceChildren(...state.predictions.map((p) => {
     const pct = `${(p.probability * 100).toFixed(1)} %`;
-    const b = h('button', { type: 'button', 'aria-pressed': String(p.index === state.classIndex), 'data-class': String(p.index) },
+    const b = h('button', { type: 'button', 'aria-pressed': String(p.index === state.classIndex), 'data-class': String(p.index), 'data-probability': String(p.probability) },
       h('span', { class: 'label' }, p.label), h('span', { class: 'prob' }, pct),
       h('span', { class: 'sr-only' }, ' — explain this class'),
       h('span', { class: 'bar-fill', style: `width:${Math.max(1, p.probability * 100)}%`, 'aria-hidden': 'true' }));

@@ -1,13 +1,14 @@
 /// <reference lib="dom" />
 /**
  * Importing a model from files: a Teachable Machine zip, or model.json with its weight files (and
- * metadata.json); quantised to float16 first when the person asks. Kept only if it loads.
+ * metadata.json, or a labels file for a model without one); quantised to float16 first when the person asks. Kept only if it loads.
  */
 import { state } from '../app/state';
 import { clearError, errorMessage, showError } from '../app/messages';
 import { $, formatBytes } from '../dom';
 import { askPersistentStorage, deleteModel, saveModel, StorageError, type StoredModel } from './store';
 import { loadModel, renderModels } from './models';
+import { findLabelsFile, parseLabels, withLabels } from './labels';
 import { quantizeOnImport } from './quantize';
 
 /** metadata.json's model name, unless it is missing or Teachable Machine's 'untitled'. */
@@ -25,7 +26,7 @@ export async function nameFromFiles(files: Array<{ name: string; data: Blob }>, 
 }
 
 async function importFiles(list: FileList): Promise<void> {
-  const files = [...list];
+  let files = [...list];
   const importStatus = $('import-status');
   clearError();
   const persistence = askPersistentStorage();
@@ -33,8 +34,15 @@ async function importFiles(list: FileList): Promise<void> {
     let model: StoredModel;
     const zip = files.find((f) => /\.zip$/i.test(f.name) || f.type === 'application/zip');
     if (zip && files.length > 1) throw new StorageError('Pick either one Teachable Machine zip, or the model files (model.json, weights, metadata.json) — not both.');
+    const labelsFile = zip ? null : await findLabelsFile(files);
+    if (labelsFile) files = files.filter((f) => f !== labelsFile);
     if (!zip && !files.some((f) => f.name.endsWith('.json') && f.name !== 'metadata.json')) {
-      throw new StorageError('No model.json among the picked files. Pick model.json together with its weight files (and metadata.json), or a Teachable Machine zip.');
+      throw new StorageError('No model.json among the picked files. Pick model.json together with its weight files (and metadata.json or a labels file), or a Teachable Machine zip.');
+    }
+    if (labelsFile) {
+      if (!state.worker) throw new StorageError('The app is not ready yet.');
+      importStatus.textContent = `Checking the labels in ${labelsFile.name}…`;
+      files = await withLabels(state.worker, files, parseLabels(await labelsFile.text(), labelsFile.name), labelsFile.name);
     }
     if ($<HTMLInputElement>('quantize').checked) {
       const q = await quantizeOnImport(zip ? { zip } : { files });

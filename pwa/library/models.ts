@@ -7,6 +7,7 @@ import { ROOT, state } from '../app/state';
 import { clearError, errorMessage, showError, status } from '../app/messages';
 import { $, formatBytes, h } from '../dom';
 import { render } from '../explain/render';
+import { renderSamples } from '../explain/inputs';
 import { explain, renderPredictions } from '../explain/run';
 import { deleteModel, listModels, readModel, saveUrlModel, StorageError, type StoredModel } from './store';
 import { urlModel, withUnit } from './url-models';
@@ -24,9 +25,10 @@ export async function loadModel(id: string): Promise<void> {
   ROOT.dataset.model = 'loading';
   status('Loading the model…', 0);
   try {
-    if (id === 'default') {
-      state.model = await client.load({ url: config.defaultModel.url }, { onProgress: (f) => status(`Loading the model… ${Math.round(f * 100)} %`) });
-      state.model = { ...state.model, name: config.defaultModel.name };
+    const builtIn = config.models.find((m) => m.id === id);
+    if (builtIn) {
+      state.model = await client.load({ url: builtIn.url }, { onProgress: (f) => status(`Loading the model… ${Math.round(f * 100)} %`) });
+      state.model = { ...state.model, name: builtIn.name };
     } else {
       const stored = (await listModels()).find((m) => m.id === id);
       if (!stored) throw new StorageError('That model is no longer stored on this device.');
@@ -42,6 +44,7 @@ export async function loadModel(id: string): Promise<void> {
     localStorage.setItem('whycam.model', id);
     ROOT.dataset.model = 'ready';
     setModelName();
+    renderSamples();
     status('Ready. Start the camera, pick a photo or try a sample.', 0);
     state.predictions = [];
     renderPredictions();
@@ -53,7 +56,7 @@ export async function loadModel(id: string): Promise<void> {
     const message = errorMessage(e);
     showError(message);
     status('The model could not be loaded.');
-    if (id !== 'default') localStorage.removeItem('whycam.model');
+    if (!config.models.some((m) => m.id === id)) localStorage.removeItem('whycam.model');
     // Go back to the model that worked; its re-explanation clears messages, so say again why
     // the chosen one was not used (a small model is back within ~100 ms: the message would flash).
     const fallback = previous !== id ? previous : id !== 'default' ? 'default' : null;
@@ -125,7 +128,7 @@ export async function renderModels(): Promise<void> {
     return li;
   };
   list.replaceChildren(
-    item('default', `${config.defaultModel.name} (built in)`, config.defaultModel.bytes, '', false),
+    ...config.models.map((m) => item(m.id, `${m.name} (built in)`, m.bytes, '', false)),
     ...stored.map((m) => item(m.id, m.name, m.bytes, m.quantized ? ` · float16 (${m.quantized})` : '', true)),
   );
 }

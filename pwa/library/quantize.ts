@@ -7,7 +7,7 @@
 import type { PixelImage } from '../../worker/client';
 import { state } from '../app/state';
 import { $, formatBytes } from '../dom';
-import { toPicture } from '../explain/picture';
+import { pictureFromBlob } from '../explain/picture';
 
 export interface QuantizedImport {
   files: Array<{ name: string; data: Blob }>;
@@ -17,12 +17,10 @@ export interface QuantizedImport {
   message: string;
 }
 
-/** Decodes an image URL into model-sized pixels for the fidelity check. */
+/** Decodes an image URL into pixels for the fidelity check (the worker fits them as it fits any photo). */
 async function pixelsOf(url: string): Promise<PixelImage> {
-  const bitmap = await createImageBitmap(await (await fetch(url)).blob());
-  const p = toPicture(bitmap, bitmap.width, bitmap.height);
-  bitmap.close();
-  return { ...p, channels: 4 };
+  const p = await pictureFromBlob(await (await fetch(url)).blob());
+  return { data: p.data, width: p.width, height: p.height, channels: 4 };
 }
 
 export async function quantizeOnImport(input: { zip: File } | { files: File[] }): Promise<QuantizedImport> {
@@ -30,7 +28,7 @@ export async function quantizeOnImport(input: { zip: File } | { files: File[] })
   if (!config || !client) throw new Error('The app is not ready yet.');
   $('import-status').textContent = 'Quantising to float16 and checking fidelity on the sample scenes…';
   const images: PixelImage[] = await Promise.all(config.samples.map((s) => pixelsOf(s.url)));
-  if (state.picture) images.push({ ...state.picture, channels: 4 });
+  if (state.picture) images.push({ data: state.picture.data, width: state.picture.width, height: state.picture.height, channels: 4 });
   const before = 'zip' in input ? input.zip.size : input.files.reduce((a, f) => a + f.size, 0);
   const { files, report } = await client.quantize(input, images, { level: 'float16' });
   const f = report.fidelity;

@@ -24,8 +24,9 @@ import { normalizeModeFor, methodLabel, type Method } from '../methods';
 import {
   DEFAULT_LIMITS, errorMessage, narrowRules, originAllowed, PROTOCOL_VERSION, validateHostMessage,
   type ExplainRequestOptions, type HostMessage, type MethodName, type ProtocolErrorCode, type WidgetConfig,
-  type WidgetInfo, type WidgetLimits, type WidgetMessage, type WireMap,
+  type WidgetInfo, type WidgetLimits, type WidgetMessage, type WireMap, type WireRegion,
 } from './protocol';
+import { MAX_SIDE } from '../explain/picture';
 
 interface AppConfig {
   defaultModel: { url: string; name: string };
@@ -167,8 +168,11 @@ function info(model: ModelInfo): WidgetInfo {
 
 // ------------------------------------------------------------------ drawing
 
-interface Picture { data: Uint8ClampedArray; width: number; height: number }
+/** The image as drawn here, and its scale from the image the worker explains (whose pixels the region is in). */
+interface Picture { data: Uint8ClampedArray; width: number; height: number; scale: number }
 let picture: Picture | null = null;
+/** The part of the image the model saw (from the prediction stage), in the displayed picture's pixels. */
+let seen: WireRegion | null = null;
 
 function drawPicture(source: CanvasImageSource, width: number, height: number): void {
   const scale = Math.min(1, DISPLAY_SIDE / Math.max(width, height));
@@ -179,16 +183,56 @@ function drawPicture(source: CanvasImageSource, width: number, height: number): 
   canvas.height = h;
   const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
   ctx.drawImage(source, 0, 0, w, h);
-  picture = { data: ctx.getImageData(0, 0, w, h).data, width: w, height: h };
+  picture = { data: ctx.getImageData(0, 0, w, h).data, width: w, height: h, scale: w / width };
+  seen = null;
   canvas.setAttribute('aria-label', 'The image being explained');
 }
 
-function drawMap(method: Method, map: WireMap): void {
+/** The picture with the part the model saw framed and the rest dimmed. */
+function drawRegion(region: WireRegion): void {
   if (!picture) return;
-  const norm = normalizeMap(map, { mode: normalizeModeFor(method) });
-  const out = overlay({ ...picture, channels: 4 }, { data: norm, width: map.width, height: map.height }, { colormap: 'turbo', opacity: 0.55 });
+  const s = picture.scale;
+  seen = { x: region.x * s, y: region.y * s, width: region.width * s, height: region.height * s };
+  const ctx = $<HTMLCanvasElement>('view').getContext('2d')!;
+  ctx.putImageData(new ImageData(new Uint8ClampedArray(picture.data), picture.width, picture.height), 0, 0);
+  shadeOutside(ctx, picture.width, picture.height, seen);
+}
+
+function shadeOutside(ctx: CanvasRenderingContext2D, width: number, height: number, r: WireRegion): void {
+  const x0 = Math.max(0, r.x), y0 = Math.max(0, r.y);
+  const x1 = Math.min(width, r.x + r.width), y1 = Math.min(height, r.y + r.height);
+  if (x0 <= 0.5 && y0 <= 0.5 && x1 >= width - 0.5 && y1 >= height - 0.5) return;
+  ctx.fillStyle = 'rgba(0, 0, 0, 0.6)';
+  ctx.fillRect(0, 0, width, y0);
+  ctx.fillRect(0, y1, width, height - y1);
+  ctx.fillRect(0, y0, x0, y1 - y0);
+  ctx.fillRect(x1, y0, width - x1, y1 - y0);
+  ctx.strokeStyle = '#fff';
+  ctx.lineWidth = 2;
+  ctx.strokeRect(x0 + 1, y0 + 1, x1 - x0 - 2, y1 - y0 - 2);
+}
+
+/** The map over the part of the picture the model saw (values upsampled, then coloured and blended there). */
+function drawMap(method: Method, map: WireMap): void {
+  if (!picture || !seen) return;
   const canvas = $<HTMLCanvasElement>('view');
-  canvas.getContext('2d')!.putImageData(new ImageData(out.data as Uint8ClampedArray<ArrayBuffer>, out.width, out.height), 0, 0);
+  const ctx = canvas.getContext('2d')!;
+  const w = Math.max(1, Math.round(seen.width));
+  const h = Math.max(1, Math.round(seen.height));
+  // The region's pixels of the picture (black where it reaches past the picture, as `contain` pads).
+  const under = document.createElement('canvas');
+  under.width = w;
+  under.height = h;
+  const uctx = under.getContext('2d', { willReadFrequently: true })!;
+  uctx.fillStyle = '#000';
+  uctx.fillRect(0, 0, w, h);
+  ctx.putImageData(new ImageData(new Uint8ClampedArray(picture.data), picture.width, picture.height), 0, 0);
+  uctx.drawImage(canvas, seen.x, seen.y, seen.width, seen.height, 0, 0, w, h);
+  const norm = normalizeMap(map, { mode: normalizeModeFor(method) });
+  const out = overlay({ data: uctx.getImageData(0, 0, w, h).data, width: w, height: h, channels: 4 }, { data: norm, width: map.width, height: map.height }, { colormap: 'turbo', opacity: 0.55 });
+  under.getContext('2d')!.putImageData(new ImageData(out.data as Uint8ClampedArray<ArrayBuffer>, w, h), 0, 0);
+  ctx.drawImage(under, seen.x, seen.y, seen.width, seen.height);
+  shadeOutside(ctx, picture.width, picture.height, seen);
   $('shown').textContent = `Showing ${methodLabel(method)}`;
   canvas.setAttribute('aria-label', `Heat map (${methodLabel(method)}) over the image`);
   ROOT.dataset.shown = method;
@@ -246,7 +290,7 @@ async function explain(peer: Peer, id: string, image: ImageBitmap | Blob, option
       topK: topK ?? 5,
     }, (stage) => onStage(peer, id, stage));
     status(`Done in ${Math.round(summary.stages[summary.stages.length - 1]?.elapsedMs ?? 0)} ms.`);
-    send(peer, { whycam: PROTOCOL_VERSION, type: 'done', id, predictions: summary.predictions, classIndex: summary.classIndex, stages: summary.stages });
+    send(peer, { whycam: PROTOCOL_VERSION, type: 'done', id, predictions: summary.predictions, classIndex: summary.classIndex, fit: summary.fit, region: summary.region, stages: summary.stages });
   } catch (e) {
     const code = (e as { code?: string })?.code;
     if (code !== 'CANCELLED') {
@@ -263,8 +307,9 @@ function onStage(peer: Peer, id: string, stage: Stage): void {
   ROOT.dataset.stages = `${ROOT.dataset.stages ?? ''} ${stage.stage}`.trim();
   if (stage.stage === 'prediction') {
     drawPredictions(stage.predictions);
+    drawRegion(stage.region);
     status('Computing the coarse class map…');
-    send(peer, { whycam: PROTOCOL_VERSION, type: 'stage', id, stage: 'prediction', predictions: stage.predictions, classIndex: stage.classIndex, elapsedMs: stage.elapsedMs, ms: stage.ms });
+    send(peer, { whycam: PROTOCOL_VERSION, type: 'stage', id, stage: 'prediction', predictions: stage.predictions, classIndex: stage.classIndex, fit: stage.fit, region: stage.region, elapsedMs: stage.elapsedMs, ms: stage.ms });
     return;
   }
   const maps: Partial<Record<MethodName, WireMap>> = {};
@@ -307,7 +352,8 @@ function stopCamera(): void {
 
 async function grabFrame(): Promise<ImageBitmap> {
   if (!camera.running) throw new WidgetError('CAMERA_UNAVAILABLE', "The camera is not running: send { type: 'camera', action: 'start' } first.");
-  return camera.grab(448);
+  // The whole frame (at most MAX_SIDE a side): the worker crops it as the model needs.
+  return camera.grab((w, h) => MAX_SIDE / Math.max(w, h), 'high');
 }
 
 // ------------------------------------------------------------------ messages

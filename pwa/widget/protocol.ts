@@ -72,8 +72,13 @@ export interface Prediction { index: number; label: string; probability: number 
 /** The first answer to a hello from an allowed origin, sent at once: the widget is there and starting (ready follows). */
 export type AcceptedMessage = { whycam: 1; type: 'accepted'; id: string };
 export type ReadyMessage = { whycam: 1; type: 'ready'; id: string; widget: WidgetInfo };
+/** The rectangle of the image (in its pixels) that the model's whole input covers: where a map belongs. */
+export interface WireRegion { x: number; y: number; width: number; height: number }
+
 export type PredictionStageMessage = {
   whycam: 1; type: 'stage'; id: string; stage: 'prediction'; predictions: Prediction[]; classIndex: number; elapsedMs: number; ms: number;
+  /** How the image was fitted to the model's input ('cover': centre crop) and the part of it the model saw. */
+  fit: 'cover' | 'contain' | 'stretch'; region: WireRegion;
 };
 export type MapStageMessage = {
   whycam: 1; type: 'stage'; id: string; stage: Exclude<StageName, 'prediction'>;
@@ -82,6 +87,7 @@ export type MapStageMessage = {
 export type StageMessage = PredictionStageMessage | MapStageMessage;
 export type DoneMessage = {
   whycam: 1; type: 'done'; id: string; predictions: Prediction[]; classIndex: number;
+  fit: 'cover' | 'contain' | 'stretch'; region: WireRegion;
   stages: Array<{ stage: StageName; elapsedMs: number; ms: number }>;
 };
 export type CameraStateMessage = { whycam: 1; type: 'camera'; id: string; state: 'on' | 'off' };

@@ -7,10 +7,11 @@ import { Explainer } from '../../src/explainer';
 import { modelSourceFromPath } from '../../src/node/model-path';
 import { loadModel } from '../../src/model/load';
 import { buildZooModel, ZOO } from './zoo';
+import { SHIPPED, SHIPPED_DIRS } from './shipped';
 import { runSuite, type BenchModel, type SuiteOptions, type SuiteResult } from './suite';
 
 export const TM_DIR = path.resolve(__dirname, '../../../shared/fixtures/teachable-machine/image-model');
-export const DEFAULT_MODEL_DIR = path.resolve(__dirname, '../../models/fashion-scenes');
+const REPO = path.resolve(__dirname, '../..');
 
 export function nodeModels(only?: string[]): BenchModel[] {
   const list: BenchModel[] = ZOO.map((name) => ({
@@ -28,7 +29,10 @@ export function nodeModels(only?: string[]): BenchModel[] {
     },
   });
   list.push(fromDir('teachable_machine', TM_DIR));
-  if (fs.existsSync(path.join(DEFAULT_MODEL_DIR, 'model.json'))) list.push(fromDir('default', DEFAULT_MODEL_DIR));
+  for (const m of SHIPPED) {
+    const dir = path.join(REPO, SHIPPED_DIRS[m]);
+    if (fs.existsSync(path.join(dir, 'model.json'))) list.push(fromDir(m, dir));
+  }
   return only ? list.filter((m) => only.includes(m.name)) : list;
 }
 

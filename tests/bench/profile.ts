@@ -14,6 +14,7 @@ import { launchChromium } from '../helpers/browser';
 import { startStaticServer } from '../helpers/static-server';
 import { buildPage } from './page-build';
 import type { KernelProfile, KernelTimes } from './profile-types';
+import { SHIPPED_DIRS, type Shipped } from './shipped';
 
 const ROOT = path.resolve(__dirname, '../..');
 const TM_DIR = path.resolve(ROOT, '../shared/fixtures/teachable-machine/image-model');
@@ -35,7 +36,7 @@ async function profile(pageDir: string, isolated: boolean, model: string, runs: 
     page.setDefaultTimeout(0);
     await page.goto(`${server.origin}/index.html`);
     await page.waitForFunction(() => typeof (self as unknown as { whycamProfile?: unknown }).whycamProfile === 'function');
-    const url = model === 'teachable_machine' ? '/tm/model.json' : model === 'default' ? '/models/fashion-scenes/model.json' : undefined;
+    const url = model === 'teachable_machine' ? '/tm/model.json' : model in SHIPPED_DIRS ? `/${SHIPPED_DIRS[model as Shipped]}/model.json` : undefined;
     return await page.evaluate((c) => (self as unknown as { whycamProfile(c: unknown): Promise<KernelProfile> }).whycamProfile(c), { model, url, runs });
   } finally {
     await browser.close();

@@ -19,6 +19,7 @@ import { startStaticServer } from '../helpers/static-server';
 import type { ModelResult } from './measure';
 import type { SuiteResult } from './suite';
 import { ZOO } from './zoo';
+import { SHIPPED, SHIPPED_DIRS, type Shipped } from './shipped';
 import { buildPage } from './page-build';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -42,8 +43,8 @@ const { values: args } = parseArgs({
 const quick = Boolean(args.quick);
 const runs = Number(args.runs ?? 10);
 const runtimes = (args.runtimes ? args.runtimes.split(',') : [...RUNTIMES]) as Runtime[];
-const hasDefault = fs.existsSync(path.join(ROOT, 'models/fashion-scenes/model.json'));
-const allModels = [...ZOO, 'teachable_machine', ...(hasDefault ? ['default'] : [])];
+/** 'default' is the app's default model (models/imagenet-darknet-tiny); 'fashion_scenes' the garment model. */
+const allModels = [...ZOO, 'teachable_machine', ...SHIPPED.filter((m) => fs.existsSync(path.join(ROOT, SHIPPED_DIRS[m], 'model.json')))];
 const models = args.models ? args.models.split(',') : allModels;
 const MBV2 = 'mobilenet_v2_1.0_224';
 
@@ -90,7 +91,7 @@ async function runBrowser(runtime: 'browser' | 'browser_threads', pageDir: strin
       page.on('console', (m) => { if (m.type() === 'log') log(`  ${runtime}: ${m.text()}`); });
       await page.goto(`${server.origin}/index.html`);
       await page.waitForFunction(() => typeof (self as unknown as { whycamBench?: unknown }).whycamBench === 'function');
-      const url = model === 'teachable_machine' ? '/tm/model.json' : model === 'default' ? '/models/fashion-scenes/model.json' : undefined;
+      const url = model === 'teachable_machine' ? '/tm/model.json' : model in SHIPPED_DIRS ? `/${SHIPPED_DIRS[model as Shipped]}/model.json` : undefined;
       results[model] = await page.evaluate((c) => (self as unknown as { whycamBench(c: unknown): Promise<SuiteResult & { isolated: boolean }> }).whycamBench(c), { ...suiteConfig(runtime, model), url });
       await page.close();
     }
@@ -111,7 +112,7 @@ function environment(browserVersion: string | null): Record<string, unknown> {
     load_average: os.loadavg().map((v) => Math.round(v * 100) / 100),
     quick,
     runs,
-    notes: 'Medians after a warm-up. forward_ms: stock model.predict on wasm (preprocessing included). first_map_ms: image in to the first class map (CAM/Grad-CAM). full_ms: image in to Guided Grad-CAM (with CAM and Grad-CAM). all_methods_ms: all five methods. cpu_naive_full_ms: one tf.grad of the class score w.r.t. the input on tfjs-backend-cpu (the vanilla gradient alone: a lower bound for the naive route to Guided Grad-CAM). wasm_stock_full_ms: the same tf.grad on stock tfjs-backend-wasm (null where a kernel is missing). wasm_heap_mb: wasm memory after the model\'s runs (it only grows: the peak). One fresh process or page per model.',
+    notes: 'Medians after a warm-up. forward_ms: stock model.predict on wasm (preprocessing included). first_map_ms: image in to the first class map (CAM/Grad-CAM). coarse_maps_per_s: requests for the coarse map alone (CAM, else Grad-CAM), as the app\'s live camera makes them, per second. full_ms: image in to Guided Grad-CAM (with CAM and Grad-CAM). all_methods_ms: all five methods. cpu_naive_full_ms: one tf.grad of the class score w.r.t. the input on tfjs-backend-cpu (the vanilla gradient alone: a lower bound for the naive route to Guided Grad-CAM). wasm_stock_full_ms: the same tf.grad on stock tfjs-backend-wasm (null where a kernel is missing). wasm_heap_mb: wasm memory after the model\'s runs (it only grows: the peak). One fresh process or page per model.',
   };
 }
 
@@ -122,11 +123,11 @@ function table(title: string, ms: Record<string, ModelResult>): string {
   const rows = [
     `**${title}**`,
     '',
-    '| model | forward ms | first map ms (x fwd) | full GGC ms (x fwd) | all 5 ms | naive cpu ms (speed-up) | stock wasm ms (speed-up) | heap MB |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| model | forward ms | first map ms (x fwd) | coarse maps/s | full GGC ms (x fwd) | all 5 ms | naive cpu ms (speed-up) | stock wasm ms (speed-up) | heap MB |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const [name, r] of Object.entries(ms)) {
-    rows.push(`| ${name} | ${fmt(r.forward_ms)} | ${fmt(r.first_map_ms)} (${ratio(r.first_map_ms, r.forward_ms)}) | ${fmt(r.full_ms)} (${ratio(r.full_ms, r.forward_ms)}) | ${fmt(r.all_methods_ms)} | ${fmt(r.cpu_naive_full_ms, 0)} (${ratio(r.cpu_naive_full_ms, r.full_ms)}) | ${fmt(r.wasm_stock_full_ms, 0)} (${ratio(r.wasm_stock_full_ms, r.full_ms)}) | ${fmt(r.wasm_heap_mb, 0)} |`);
+    rows.push(`| ${name} | ${fmt(r.forward_ms)} | ${fmt(r.first_map_ms)} (${ratio(r.first_map_ms, r.forward_ms)}) | ${fmt(r.coarse_maps_per_s)} | ${fmt(r.full_ms)} (${ratio(r.full_ms, r.forward_ms)}) | ${fmt(r.all_methods_ms)} | ${fmt(r.cpu_naive_full_ms, 0)} (${ratio(r.cpu_naive_full_ms, r.full_ms)}) | ${fmt(r.wasm_stock_full_ms, 0)} (${ratio(r.wasm_stock_full_ms, r.full_ms)}) | ${fmt(r.wasm_heap_mb, 0)} |`);
   }
   return rows.join('\n');
 }

@@ -32,7 +32,7 @@ function upToDate(): boolean {
   const built = fs.statSync(stamp).mtimeMs;
   // Only the app's own sources: worker/ and src/ are edited by others all the time, and a fresh
   // checkout (CI) has no dist/ at all. After changing them, run `npm run build:pwa`.
-  const sources = Math.max(...['pwa', 'models/fashion-scenes'].map((d) => newestMtime(path.join(ROOT, d))),
+  const sources = Math.max(...['pwa', 'models/fashion-scenes', 'models/imagenet-darknet-tiny'].map((d) => newestMtime(path.join(ROOT, d))),
     fs.statSync(path.join(ROOT, 'webpack.config.ts')).mtimeMs);
   return sources < built;
 }
@@ -114,6 +114,11 @@ export async function waitForStage(page: Page, stage: string, timeout = 180_000)
   const alert = page.locator('#alert');
   if (await alert.isVisible()) throw new Error(`The app reported: ${await alert.textContent()}`);
   return ((await page.evaluate(() => document.documentElement.dataset.stages)) ?? '').split(' ');
+}
+
+/** The built-in models the build shipped (the default first), as app-config.json lists them. */
+export function builtModels(): Array<{ id: string; name: string; url: string }> {
+  return (JSON.parse(fs.readFileSync(path.join(DIST, 'app-config.json'), 'utf8')) as { models: Array<{ id: string; name: string; url: string }> }).models;
 }
 
 /** The default model the build shipped: its labels, and whether it is the Teachable Machine fixture (whose photos we know). */

@@ -126,6 +126,8 @@ export interface StageRecord {
   at: number;
   elapsedMs: number;
   predictions?: Array<{ label: string; probability: number }>;
+  /** The prediction stage's: the part of the image the model saw. */
+  region?: { x: number; y: number; width: number; height: number };
   maps: Array<{ method: string; width: number; height: number; channels: number; length: number; type: string; finite: boolean; maxAbs: number }>;
 }
 

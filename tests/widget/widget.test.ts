@@ -37,7 +37,8 @@ const photo = (host: StaticServer, file: string) => `${host.origin}/models/image
 interface Ready { info: { protocol: number; model: { name: string; labels: string[]; input: { width: number } }; backend: { binary: string; threads: number; crossOriginIsolated: boolean }; camera: boolean } | null; error: { code: string; message: string } | null }
 
 beforeAll(async () => {
-  [plainHost, isolatedHost, third] = await Promise.all([serveHost(false), serveHost(true), serveHost(false)]);
+  const photos = { '/photos/': path.resolve(__dirname, '../../models/imagenet-darknet-tiny/samples') };
+  [plainHost, isolatedHost, third] = await Promise.all([serveHost(false, photos), serveHost(true), serveHost(false)]);
   deployed = await deployWidget([plainHost.origin, isolatedHost.origin]);
   widget = await serveWithAppServer(deployed);
   browser = await launch();
@@ -208,6 +209,28 @@ test('malformed messages get a typed error or nothing, and the widget keeps work
   expect((await widgetSnapshot(frame)).data.state).toBe('ready');
   // Still working, with its model: a valid request explains.
   expectFullExplanation(await call<Explained>(page, 'explain', photo(plainHost, 'class-2/7.png')), 'Class 2');
+  await page.close();
+});
+
+// Last on the plain host: it loads the default model and the SIMD binary, which the tests above expect to fetch themselves.
+test('the default model (ImageNet) on a non-square photo: the region it saw is reported and framed, the rest dimmed', async () => {
+  const page = await openHost(browser, plainHost, widget.origin);
+  const ready = await call<Ready>(page, 'embed');
+  expect(ready.error).toBeNull();
+  expect(ready.info!.model.labels).toHaveLength(1000);
+  const r = await call<Explained>(page, 'explain', `${plainHost.origin}/photos/chelsea.png`, { methods: ['gradcam'] }, 'blob');
+  expect(r.error).toBeNull();
+  // 451x300: the centre 300x300 square (cover), as the CLI and the app see it.
+  expect(r.stages[0].region).toEqual({ x: 75, y: 0, width: 300, height: 300 });
+  expect(r.stages[0].predictions!.slice(0, 5).map((p) => p.label).some((l) => ['tabby', 'tiger cat', 'Egyptian cat'].includes(l))).toBe(true);
+  const shade = await widgetFrame(page, widget.origin).evaluate(`(() => {
+    const c = document.getElementById('view');
+    const ctx = c.getContext('2d');
+    const mean = (x) => { const d = ctx.getImageData(x, 0, 2, c.height).data; let s = 0; for (let i = 0; i < d.length; i += 4) s += d[i] + d[i + 1] + d[i + 2]; return s / (d.length / 4); };
+    return { width: c.width, height: c.height, edge: mean(4), centre: mean(Math.round(c.width / 2)) };
+  })()`) as { width: number; height: number; edge: number; centre: number };
+  expect(shade.width / shade.height).toBeCloseTo(451 / 300, 2);
+  expect(shade.edge).toBeLessThan(shade.centre);
   await page.close();
 });
 
