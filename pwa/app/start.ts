@@ -12,7 +12,9 @@ import { startWhycamWorker } from '../../worker/client';
 import { wireCamera } from '../camera/controls';
 import { $ } from '../dom';
 import { renderSamples, wirePhotoPicker } from '../explain/inputs';
-import { renderMethods } from '../explain/render';
+import { render, renderMethods } from '../explain/render';
+import { wireExtraMethods } from '../explain/extra';
+import { wireTrust } from '../trust/panel';
 import { wireShare } from '../explain/share';
 import { wireFileImport } from '../library/import-files';
 import { wireUrlImport } from '../library/import-url';
@@ -44,6 +46,8 @@ function wire(): void {
   wireShare();
   wireFileImport();
   wireUrlImport();
+  wireExtraMethods(render);
+  wireTrust();
   renderMethods();
 }
 
