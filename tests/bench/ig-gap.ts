@@ -37,6 +37,9 @@ function tmPhotos(n: number): string[] {
 
 interface Subject { name: string; dir: string; photos: string[]; shipped: boolean }
 
+/** A photo's name in the tables: its file name, with the class folder for the Teachable Machine photos. */
+const photoName = (f: string) => (f.startsWith(TM) ? path.relative(path.join(TM, 'images'), f) : path.basename(f));
+
 const SUBJECTS: Subject[] = [
   { name: 'imagenet-darknet-tiny', dir: path.join(ROOT, 'models/imagenet-darknet-tiny'), photos: images(path.join(ROOT, 'samples/photos')), shipped: true },
   { name: 'fashion-scenes', dir: path.join(ROOT, 'models/fashion-scenes'), photos: images(path.join(ROOT, 'models/fashion-scenes/samples')), shipped: true },
@@ -66,8 +69,8 @@ const pct = (v: number) => `${(v * 100).toFixed(2)} %`;
       const per = [];
       for (const f of s.photos) {
         const g = await gap(explainer, f, steps);
-        process.stderr.write(`${s.name} ${path.basename(f)} (${g.label}): ${pct(g.gap)} in ${g.ms.toFixed(0)} ms\n`);
-        per.push({ photo: path.basename(f), ...g });
+        process.stderr.write(`${s.name} ${photoName(f)} (${g.label}): ${pct(g.gap)} in ${g.ms.toFixed(0)} ms\n`);
+        per.push({ photo: photoName(f), ...g });
       }
       const gaps = per.map((p) => p.gap).sort((a, b) => a - b);
       const median = gaps[gaps.length >> 1];
