@@ -136,7 +136,7 @@ function table(title: string, ms: Record<string, ModelResult>): string {
   const beyond = Object.entries(ms).filter(([, r]) => r.beyond);
   if (beyond.length) {
     const names = Object.keys(beyond[0][1].beyond!);
-    rows.push('', `Methods beyond the five, each alone: ms (x forward pass); Score-CAM and Integrated Gradients also as model passes per second.`, '',
+    rows.push('', `Methods beyond the five, each requested alone: image in to its map, ms (x forward); Score-CAM and Integrated Gradients also as model passes per second of the method's own part.`, '',
       `| model | ${names.join(' | ')} | Score-CAM passes/s | IG passes/s |`, `|---|${names.map(() => '---:').join('|')}|---:|---:|`);
     for (const [name, r] of beyond) {
       const b = r.beyond!;
