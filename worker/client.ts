@@ -13,24 +13,29 @@
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/umd/node-adapter';
 import { WhycamError } from '../src/errors';
-import type { ExplainOptions, Stage } from '../src/explainer';
+import type { ExplainOptions, MethodProgress, Stage } from '../src/explainer';
+import type { TrustOptions, TrustReport } from '../src/trust/evaluate';
 import type { ModelFile } from '../src/model/load';
 import { isBlob, isImageBitmap } from './image';
 import {
   cancelledError, registerTransferHandlers, toWhycamError,
   type BackendInfo, type ExplainSummary, type LoadOptions, type ModelInfo, type ModelInput, type QuantizeInput,
   type WorkerQuantizeOptions, type QuantizeResult, type WasmBinary, type WireExplainOptions, type WireModelFile,
-  type WireModelSource, type WireQuantizeSource, type WorkerApi, type WorkerImage, type WorkerStats,
+  type WireModelSource, type WireQuantizeSource, type WireTrustOptions, type WorkerApi, type WorkerImage, type WorkerStats,
 } from './protocol';
 
 export type {
   BackendInfo, ExplainSummary, ModelInfo, ModelInput, PixelImage, QuantizeInput, WorkerQuantizeOptions, QuantizeResult,
-  WasmBinary, WorkerImage, WorkerStats,
+  SpatialLayer, WasmBinary, WorkerImage, WorkerStats,
 } from './protocol';
-export type { Stage } from '../src/explainer';
+export type { MethodProgress, Stage } from '../src/explainer';
+export type { TrustReport } from '../src/trust/evaluate';
 
 export type StageCallback = (stage: Stage) => void;
+/** The engine's explain options; `onProgress` hears the sampled methods' batches (until the request is superseded). */
 export type ClientExplainOptions = Omit<ExplainOptions, 'signal'>;
+/** The engine's trust options (src/trust/evaluate.ts); `onProgress` hears each batch of forward passes and each sanity step. */
+export type ClientTrustOptions = Omit<TrustOptions, 'signal'>;
 
 export interface WhycamClient {
   /** Which binary and how many threads the worker computes with; resolves once its backend has started. */
@@ -53,6 +58,12 @@ export interface WhycamClient {
    * The request in flight is not interrupted, so results keep coming at the rate the worker manages.
    */
   explainLatest(frame: WorkerImage, options?: ClientExplainOptions, onStage?: StageCallback): Promise<ExplainSummary>;
+  /**
+   * "Can I trust this map?" for one image: deletion and insertion curves against a random order,
+   * the sanity check, one sentence per map. The request in flight of this client, like explain:
+   * each supersedes the other, and cancel() stops it.
+   */
+  evaluate(image: WorkerImage, options?: ClientTrustOptions): Promise<TrustReport>;
   /** Cancels the request in flight and any waiting frame (their promises reject with CANCELLED). */
   cancel(): Promise<void>;
   /**
@@ -81,7 +92,7 @@ interface NodeWorkerLike {
 interface InFlight {
   id: number;
   settled: boolean;
-  resolve(s: ExplainSummary): void;
+  resolve(value: unknown): void;
   reject(e: unknown): void;
 }
 
@@ -252,10 +263,40 @@ class Client implements WhycamClient {
     return had;
   }
 
+  evaluate(image: WorkerImage, options: ClientTrustOptions = {}): Promise<TrustReport> {
+    this.dropAll();
+    const id = ++this.seq;
+    return new Promise<TrustReport>((resolve, reject) => {
+      const req: InFlight = { id, settled: false, resolve: resolve as (v: unknown) => void, reject };
+      this.current = req;
+      const { onProgress, ...rest } = options;
+      const wireOptions: WireTrustOptions = rest;
+      const progress = this.progressFor(req, onProgress);
+      const sent = isImageBitmap(image) ? Comlink.transfer(image, [image as Transferable]) : image;
+      this.call((api) => api.evaluate(this.session, id, sent, wireOptions, progress))
+        .then((report) => this.settle(req, null, report), (e) => this.settle(req, e));
+    });
+  }
+
+  /** A proxied progress callback that stays silent once `req` is superseded or cancelled. */
+  private progressFor(req: InFlight, onProgress?: (p: MethodProgress) => void): ((p: MethodProgress) => void) | undefined {
+    if (!onProgress) return undefined;
+    return Comlink.proxy((p: MethodProgress) => {
+      if (req.settled || this.current !== req) return;
+      try {
+        onProgress(p);
+      } catch (e) {
+        // The caller's callback failed: end this request with its error, here and in the worker.
+        this.settle(req, e);
+        void this.call((api) => api.cancel(this.session)).catch(() => {});
+      }
+    });
+  }
+
   private start(image: WorkerImage, options: ClientExplainOptions, onStage?: StageCallback): Promise<ExplainSummary> {
     const id = ++this.seq;
     return new Promise<ExplainSummary>((resolve, reject) => {
-      const req: InFlight = { id, settled: false, resolve, reject };
+      const req: InFlight = { id, settled: false, resolve: resolve as (v: unknown) => void, reject };
       this.current = req;
       const wanted = () => !req.settled && this.current === req;
       // The answer tells the worker whether to go on: false once this request was superseded or
@@ -272,21 +313,23 @@ class Client implements WhycamClient {
         }
         return wanted();
       };
-      const wireOptions: WireExplainOptions = { ...options };
+      const { onProgress, ...rest } = options;
+      const wireOptions: WireExplainOptions = rest;
       delete (wireOptions as ExplainOptions).signal;
+      const progress = this.progressFor(req, onProgress);
       // A bitmap moves to the worker; pixels and Blobs are cloned (a Blob clone is only a handle).
       const sent = isImageBitmap(image) ? Comlink.transfer(image, [image as Transferable]) : image;
-      this.call((api) => api.explain(this.session, id, sent, wireOptions, Comlink.proxy(deliver)))
+      this.call((api) => api.explain(this.session, id, sent, wireOptions, Comlink.proxy(deliver), progress))
         .then((summary) => this.settle(req, null, summary), (e) => this.settle(req, e));
     });
   }
 
-  private settle(req: InFlight, error: unknown, summary?: ExplainSummary): void {
+  private settle(req: InFlight, error: unknown, value?: unknown): void {
     if (req.settled) return;
     req.settled = true;
     if (this.current === req) this.current = null;
     if (error) req.reject(toWhycamError(error));
-    else req.resolve(summary as ExplainSummary);
+    else req.resolve(value);
     this.startWaiting();
   }
 

@@ -6,7 +6,8 @@
 import * as Comlink from 'comlink';
 import { WhycamError, type WhycamErrorCode } from '../src/errors';
 import type { Fit, Region } from '../src/image/fit';
-import type { ExplainerOptions, ExplainOptions, ModelDescription, Prediction, Stage } from '../src/explainer';
+import type { ExplainerOptions, ExplainOptions, MethodProgress, ModelDescription, Prediction, Stage } from '../src/explainer';
+import type { TrustOptions, TrustReport } from '../src/trust/evaluate';
 import type { ModelFile } from '../src/model/load';
 import type { QuantizationLevel } from '../src/quantize/artifacts';
 import type { LevelReport } from '../src/quantize/fidelity';
@@ -85,8 +86,16 @@ export interface QuantizeResult {
   report: LevelReport;
 }
 
-/** Explain options across the boundary: the engine's, without `signal` (cancellation is the client's job). */
-export type WireExplainOptions = Omit<ExplainOptions, 'signal'>;
+/**
+ * Explain options across the boundary: the engine's, without `signal` (cancellation is the
+ * client's job) and `onProgress` (a callback of its own argument, as it cannot be cloned).
+ */
+export type WireExplainOptions = Omit<ExplainOptions, 'signal' | 'onProgress'>;
+
+/** Trust options across the boundary, likewise; `maps` (already computed, e.g. by explain) are cloned. */
+export type WireTrustOptions = Omit<TrustOptions, 'signal' | 'onProgress'>;
+
+export type { MethodProgress, TrustReport };
 
 /** What an explain promise resolves to; the maps themselves went to onStage (their buffers moved). */
 export interface ExplainSummary {
@@ -98,7 +107,19 @@ export interface ExplainSummary {
   stages: Array<{ stage: Stage['stage']; elapsedMs: number; ms: number }>;
 }
 
-export type ModelInfo = ModelDescription;
+/** A layer whose output is a spatial grid: where a class map can be placed (e.g. Layer-CAM's layer choice). */
+export interface SpatialLayer {
+  /** Its path, as `ExplainOptions.layer` takes it. */
+  name: string;
+  width: number;
+  height: number;
+  channels: number;
+}
+
+export interface ModelInfo extends ModelDescription {
+  /** The layers with spatial outputs, from the input to the head (the last is the default target layer). */
+  spatialLayers: SpatialLayer[];
+}
 
 export interface WorkerStats {
   numTensors: number;
@@ -124,7 +145,14 @@ export interface WorkerApi {
   load(session: string, source: WireModelSource, options: LoadOptions, onProgress?: (fraction: number) => void): Promise<ModelInfo>;
   describe(session: string): Promise<ModelInfo>;
   classes(session: string): Promise<string[]>;
-  explain(session: string, request: number, image: WorkerImage, options: WireExplainOptions, onStage: (stage: Stage) => unknown): Promise<ExplainSummary>;
+  /** `onProgress` hears each batch of the sampled methods (Score-CAM, SmoothGrad, Integrated Gradients). */
+  explain(session: string, request: number, image: WorkerImage, options: WireExplainOptions, onStage: (stage: Stage) => unknown,
+    onProgress?: (progress: MethodProgress) => unknown): Promise<ExplainSummary>;
+  /**
+   * "Can I trust this map?": deletion and insertion curves and the sanity check (src/trust). One
+   * request in flight per session, shared with explain: either supersedes the other.
+   */
+  evaluate(session: string, request: number, image: WorkerImage, options: WireTrustOptions, onProgress?: (progress: MethodProgress) => unknown): Promise<TrustReport>;
   cancel(session: string): Promise<void>;
   /** Quantises a model and measures it against the original on `images`; needs no session or loaded model. */
   quantize(source: WireQuantizeSource, images: WorkerImage[], options: WorkerQuantizeOptions): Promise<QuantizeResult>;

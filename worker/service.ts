@@ -8,7 +8,8 @@
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs-core';
 import { Explainer } from '../src/explainer';
-import type { Stage } from '../src/explainer';
+import type { MethodProgress, Stage } from '../src/explainer';
+import { evaluateTrust, type TrustReport } from '../src/trust/evaluate';
 import { WhycamError } from '../src/errors';
 import type { ModelFile, ModelSource } from '../src/model/load';
 import { DEFAULT_MAX_ZIP_BYTES, readZip } from '../src/model-files/zip';
@@ -19,8 +20,8 @@ import { isBlob, isImageBitmap, readBlob, toImageInput, type ImageDecoders } fro
 import {
   cancelledError, toWhycamError,
   type BackendInfo, type ExplainSummary, type LoadOptions, type ModelInfo, type WorkerQuantizeOptions, type QuantizeResult,
-  type WireExplainOptions, type WireModelFile, type WireModelSource, type WireQuantizeSource, type WorkerApi,
-  type WorkerImage, type WorkerStats,
+  type SpatialLayer, type WireExplainOptions, type WireModelFile, type WireModelSource, type WireQuantizeSource,
+  type WireTrustOptions, type WorkerApi, type WorkerImage, type WorkerStats,
 } from './protocol';
 
 export interface ServiceOptions {
@@ -33,7 +34,30 @@ export interface ServiceOptions {
 class HeldModel {
   private refs = 0;
   disposed = false;
+  /** Requests computing with the trained weights now, and whether the sanity check has swapped them. */
+  private readers = 0;
+  private writing = false;
+  private waiters: Array<() => void> = [];
   constructor(readonly explainer: Explainer, private readonly onFree: () => void = () => {}) {}
+
+  /**
+   * The sanity check replaces the weights in place while it runs, and a URL model is shared by
+   * sessions: so a request that reads the model waits for it, and it waits for every reader.
+   */
+  async use<T>(exclusive: boolean, work: () => Promise<T>): Promise<T> {
+    while (this.writing || (exclusive && this.readers > 0)) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    if (exclusive) this.writing = true;
+    else this.readers++;
+    try {
+      return await work();
+    } finally {
+      if (exclusive) this.writing = false;
+      else this.readers--;
+      const waiting = this.waiters;
+      this.waiters = [];
+      waiting.forEach((wake) => wake());
+    }
+  }
   acquire(): this {
     this.refs++;
     return this;
@@ -128,7 +152,7 @@ export class WhycamService implements WorkerApi {
       previous?.release();
       // Same port as the earlier progress calls: awaiting the last one means all have arrived before load() resolves.
       if (onProgress) await onProgress(1);
-      return held.explainer.describe();
+      return describeModel(held.explainer);
     } catch (e) {
       throw toWhycamError(e);
     } finally {
@@ -178,7 +202,7 @@ export class WhycamService implements WorkerApi {
 
   async describe(sessionId: string): Promise<ModelInfo> {
     try {
-      return this.model(this.session(sessionId)).explainer.describe();
+      return describeModel(this.model(this.session(sessionId)).explainer);
     } catch (e) {
       throw toWhycamError(e);
     }
@@ -192,55 +216,104 @@ export class WhycamService implements WorkerApi {
     }
   }
 
-  async explain(sessionId: string, requestId: number, image: WorkerImage, options: WireExplainOptions = {}, onStage?: (stage: Stage) => unknown): Promise<ExplainSummary> {
-    let s: Session | null = null;
+  /** Makes `req` the session's request in flight (superseding the one before) and waits for the backend and the model. */
+  private async begin(sessionId: string, req: Request): Promise<{ s: Session; held: HeldModel }> {
+    const s = this.session(sessionId);
+    if (s.current) s.current.signal.aborted = true;
+    s.current = req;
+    await yieldToEventLoop();
+    if (req.signal.aborted) throw cancelledError();
+    await this.backend;
+    return { s, held: this.model(s).acquire() };
+  }
+
+  /** Ends a request: its outcome counted, its model and callbacks released, a transferred bitmap closed. */
+  private finish(sessionId: string, req: Request, held: HeldModel | null, image: WorkerImage, callbacks: Callback[]): void {
+    held?.release();
+    const s = this.sessions.get(sessionId);
+    if (s && s.current === req) s.current = null;
+    callbacks.forEach(releaseCallback);
+    // A transferred bitmap is ours now; free its pixels right away.
+    if (isImageBitmap(image)) image.close();
+  }
+
+  private failed(e: unknown): WhycamError {
+    const err = toWhycamError(e);
+    if (err.code === 'CANCELLED') this.counts.cancelled++;
+    else this.counts.failed++;
+    return err;
+  }
+
+  async explain(sessionId: string, requestId: number, image: WorkerImage, options: WireExplainOptions = {},
+    onStage?: (stage: Stage) => unknown, onProgress?: (progress: MethodProgress) => unknown): Promise<ExplainSummary> {
     const req: Request = { id: requestId, signal: { aborted: false } };
     let held: HeldModel | null = null;
     const check = () => {
       if (req.signal.aborted) throw cancelledError();
     };
     try {
-      s = this.session(sessionId);
-      if (s.current) s.current.signal.aborted = true;
-      s.current = req;
-      await yieldToEventLoop();
-      check();
-      await this.backend;
-      held = this.model(s).acquire();
+      held = (await this.begin(sessionId, req)).held;
       const pixels = await toImageInput(image, this.options.decoders);
       check();
-      this.counts.started++;
-      const opts = { ...(options ?? {}) } as WireExplainOptions & { signal?: unknown };
-      delete opts.signal;
-      const summary: ExplainSummary = { predictions: [], classIndex: -1, fit: 'cover', region: { x: 0, y: 0, width: 0, height: 0 }, stages: [] };
-      for await (const stage of held.explainer.explain(pixels, { ...opts, signal: req.signal })) {
-        this.counts.stages++;
+      const explainer = held.explainer;
+      return await held.use(false, async () => {
         check();
-        summary.stages.push({ stage: stage.stage, elapsedMs: stage.elapsedMs, ms: stage.ms });
-        if (stage.stage === 'prediction') {
-          summary.predictions = stage.predictions;
-          summary.classIndex = stage.classIndex;
-          summary.fit = stage.fit;
-          summary.region = stage.region;
+        this.counts.started++;
+        const opts = { ...(options ?? {}) } as WireExplainOptions & { signal?: unknown; onProgress?: unknown };
+        delete opts.signal;
+        delete opts.onProgress;
+        const summary: ExplainSummary = { predictions: [], classIndex: -1, fit: 'cover', region: { x: 0, y: 0, width: 0, height: 0 }, stages: [] };
+        for await (const stage of explainer.explain(pixels, { ...opts, signal: req.signal, onProgress: progressTo(onProgress, req) })) {
+          this.counts.stages++;
+          check();
+          summary.stages.push({ stage: stage.stage, elapsedMs: stage.elapsedMs, ms: stage.ms });
+          if (stage.stage === 'prediction') {
+            summary.predictions = stage.predictions;
+            summary.classIndex = stage.classIndex;
+            summary.fit = stage.fit;
+            summary.region = stage.region;
+          }
+          // The page answers each stage with whether it still wants this request (false once it
+          // has superseded or cancelled it): stop right here rather than wait for its message.
+          if (onStage && (await this.emit(stage, onStage)) === false) req.signal.aborted = true;
+          check();
         }
-        // The page answers each stage with whether it still wants this request (false once it
-        // has superseded or cancelled it): stop right here rather than wait for its message.
-        if (onStage && (await this.emit(stage, onStage)) === false) req.signal.aborted = true;
-        check();
-      }
-      this.counts.completed++;
-      return summary;
+        this.counts.completed++;
+        return summary;
+      });
     } catch (e) {
-      const err = toWhycamError(e);
-      if (err.code === 'CANCELLED') this.counts.cancelled++;
-      else this.counts.failed++;
-      throw err;
+      throw this.failed(e);
     } finally {
-      held?.release();
-      if (s && s.current === req) s.current = null;
-      releaseCallback(onStage);
-      // A transferred bitmap is ours now; free its pixels right away.
-      if (isImageBitmap(image)) image.close();
+      this.finish(sessionId, req, held, image, [onStage, onProgress]);
+    }
+  }
+
+  async evaluate(sessionId: string, requestId: number, image: WorkerImage, options: WireTrustOptions = {},
+    onProgress?: (progress: MethodProgress) => unknown): Promise<TrustReport> {
+    const req: Request = { id: requestId, signal: { aborted: false } };
+    let held: HeldModel | null = null;
+    try {
+      held = (await this.begin(sessionId, req)).held;
+      const pixels = await toImageInput(image, this.options.decoders);
+      if (req.signal.aborted) throw cancelledError();
+      const opts = { ...(options ?? {}) } as WireTrustOptions & { signal?: unknown; onProgress?: unknown };
+      delete opts.signal;
+      delete opts.onProgress;
+      // The sanity check randomises the weights in place: nobody else may compute meanwhile.
+      const exclusive = (opts.metrics ?? ['sanity']).includes('sanity');
+      const explainer = held.explainer;
+      const report = await held.use(exclusive, () => {
+        if (req.signal.aborted) throw cancelledError();
+        this.counts.started++;
+        return evaluateTrust(explainer, pixels, { ...opts, signal: req.signal, onProgress: progressTo(onProgress, req) });
+      });
+      if (req.signal.aborted) throw cancelledError();
+      this.counts.completed++;
+      return report;
+    } catch (e) {
+      throw this.failed(e);
+    } finally {
+      this.finish(sessionId, req, held, image, [onProgress]);
     }
   }
 
@@ -302,6 +375,29 @@ export class WhycamService implements WorkerApi {
     const m = tf.memory();
     return { numTensors: m.numTensors, numBytes: m.numBytes, ...this.counts, models: this.heldModels };
   }
+}
+
+/** Progress of a request to the page, fire and forget (a page gone away must not fail the request), until it is superseded. */
+function progressTo(onProgress: ((p: MethodProgress) => unknown) | undefined, req: Request): ((p: MethodProgress) => void) | undefined {
+  if (!onProgress) return undefined;
+  return (p) => {
+    if (!req.signal.aborted) void Promise.resolve(onProgress({ method: p.method, done: p.done, total: p.total })).catch(() => {});
+  };
+}
+
+/** What the engine says of a model, and its layers with spatial outputs. */
+function describeModel(explainer: Explainer): ModelInfo {
+  const { graph } = explainer;
+  const spatialLayers: SpatialLayer[] = [];
+  for (const op of graph.ops) {
+    if (op.outputs.length !== 1) continue;
+    const shape = graph.shapes[op.outputs[0]];
+    const [, height, width, channels] = shape;
+    if (shape.length === 4 && ((height ?? 0) > 1 || (width ?? 0) > 1)) {
+      spatialLayers.push({ name: op.path, width: width ?? 0, height: height ?? 0, channels: channels ?? 0 });
+    }
+  }
+  return { ...explainer.describe(), spatialLayers };
 }
 
 async function readModelFile(f: WireModelFile): Promise<ModelFile> {

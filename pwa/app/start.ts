@@ -13,7 +13,9 @@ import { wireCamera } from '../camera/controls';
 import { $ } from '../dom';
 import { wireClassSearch } from '../explain/class-search';
 import { renderSamples, wirePhotoPicker } from '../explain/inputs';
-import { renderMethods } from '../explain/render';
+import { render, renderMethods } from '../explain/render';
+import { wireExtraMethods } from '../explain/extra';
+import { wireTrust } from '../trust/panel';
 import { wireShare } from '../explain/share';
 import { wireFileImport } from '../library/import-files';
 import { wireUrlImport } from '../library/import-url';
@@ -46,6 +48,8 @@ function wire(): void {
   wireShare();
   wireFileImport();
   wireUrlImport();
+  wireExtraMethods(render);
+  wireTrust();
   renderMethods();
 }
 

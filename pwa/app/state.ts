@@ -44,6 +44,10 @@ export const state = {
   method: 'gradcam' as Method | 'compare',
   /** Once the person picks a method, a new stage no longer switches the view. */
   methodPicked: false,
+  /** Settles when the default methods' request for the current picture and class has ended (however it ended). */
+  defaults: Promise.resolve() as Promise<void>,
+  /** Layer-CAM's layer (a path from the model's spatial layers); null: the model's default target layer. */
+  layerCamLayer: null as string | null,
   colormap: 'turbo' as ColormapName,
   opacity: 0.55,
   live: false,

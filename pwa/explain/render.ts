@@ -7,8 +7,10 @@
 import type { SaliencyMap } from '../../src/methods/types';
 import { look, ROOT, state } from '../app/state';
 import { $, h } from '../dom';
-import { METHODS, methodLabel, normalizeModeFor, type Method } from '../methods';
+import { METHODS, methodLabel, methodList, normalizeModeFor, type Method } from '../methods';
+import { renderTrust } from '../trust/panel';
 import { drawLegend, drawPicture, formatValue, mapScale, regionCrops } from './draw';
+import { computeExtra, isExtra, mapNote, renderLayerChoice } from './extra';
 
 /** The canvas the picture and its map are drawn on (also what Save and Share encode). */
 export const view = $<HTMLCanvasElement>('view');
@@ -28,10 +30,15 @@ export function render(): void {
     const label = state.predictions.find((p) => p.index === state.classIndex)?.label ?? state.model?.labels[state.classIndex];
     view.setAttribute('aria-label', map
       ? `${methodLabel(shown)} heat map for “${label}” over the ${cropped ? 'framed part of the photo the model saw' : 'photo'}: warm colours mark the pixels that raised the score.`
-      : 'The photo; its heat map is being computed.');
+      : state.skipped[shown] ? `The photo; ${methodLabel(shown)} does not apply: ${state.skipped[shown]}` : 'The photo; its heat map is being computed.');
     ($('share') as HTMLButtonElement).disabled = ($('save') as HTMLButtonElement).disabled = !map;
     renderLegend(map, shown, label);
   }
+  const note = $('method-note');
+  note.textContent = compare ? '' : mapNote(state.maps[shown]);
+  note.hidden = !note.textContent;
+  renderLayerChoice();
+  renderTrust(compare ? shown : state.method as Method);
   if (compare) renderCompare();
 }
 
@@ -45,7 +52,7 @@ function renderLegend(map: SaliencyMap | undefined, method: Method, label: strin
     ? 'Colour scale: low (left) to high (right).'
     : normalizeModeFor(method) === 'positive'
       ? `${methodLabel(method)}: evidence for “${label}” in raw units (negative evidence shown as 0); right end = the strongest cell.`
-      : `${methodLabel(method)}: |gradient| of the “${label}” score per pixel; the strongest 1 % saturate at the right end.`;
+      : `${methodLabel(method)}: |${method === 'integrated-gradients' ? 'attribution' : 'gradient'}| of the “${label}” score per pixel; the strongest 1 % saturate at the right end.`;
 }
 
 function renderCompare(): void {
@@ -66,17 +73,21 @@ function renderCompare(): void {
 export function renderMethods(): void {
   const box = $('methods');
   const camApplies = state.model ? state.model.cam.applies : true;
+  // The default methods are computed for every photo; the others when picked.
   const entries: Array<{ id: Method | 'compare'; label: string; title: string }> = [
     ...METHODS.map((m) => ({ id: m.id, label: m.label, title: m.what })),
     { id: 'compare', label: 'Compare all', title: 'all five methods side by side' },
+    ...methodList().filter((m) => !m.byDefault).map((m) => ({ id: m.id, label: m.label, title: `${m.what} (computed when picked)` })),
   ];
   if (box.childElementCount !== entries.length) {
     box.replaceChildren(...entries.map((e) => {
       const b = h('button', { type: 'button', role: 'radio', 'data-method': e.id, title: e.title }, e.label);
+      if (isExtra(e.id)) b.classList.add('extra');
       b.addEventListener('click', () => {
         state.method = e.id;
         state.methodPicked = true;
         render();
+        if (isExtra(e.id)) void computeExtra(e.id);
       });
       return b;
     }));

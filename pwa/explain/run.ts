@@ -11,6 +11,7 @@ import { $, h } from '../dom';
 import type { Method } from '../methods';
 import type { Picture } from './picture';
 import { render } from './render';
+import { computeExtra, isExtra } from './extra';
 
 function resetRun(samePicture: boolean): void {
   state.maps = {};
@@ -72,8 +73,12 @@ export async function explain(picture: Picture, classIndex?: number): Promise<vo
   status(classIndex === undefined ? 'Predicting…' : `Explaining “${state.model.labels[classIndex] ?? classIndex}”…`, 0);
   const image = new ImageData(new Uint8ClampedArray(picture.data), picture.width, picture.height);
   try {
-    await state.client.explain(image, { topK: 5, ...(classIndex !== undefined ? { class: classIndex } : {}) }, onStage);
+    const run = state.client.explain(image, { topK: 5, ...(classIndex !== undefined ? { class: classIndex } : {}) }, onStage);
+    state.defaults = run.then(() => {}, () => {});
+    await run;
     ROOT.dataset.done = String(Number(ROOT.dataset.done ?? 0) + 1);
+    // A method beyond the defaults that the person picked follows them to the new photo or class.
+    if (isExtra(state.method)) void computeExtra(state.method);
   } catch (e) {
     if ((e as { code?: string })?.code === 'CANCELLED') return;
     showError(errorMessage(e));

@@ -316,13 +316,18 @@ function onStage(peer: Peer, id: string, stage: Stage): void {
   const transfer: Transferable[] = [];
   for (const [name, m] of Object.entries(stage.maps)) {
     if (!m) continue;
-    maps[name as MethodName] = { method: m.method, data: m.data, width: m.width, height: m.height, channels: m.channels, layer: m.layer, classIndex: m.classIndex };
+    maps[name as MethodName] = {
+      method: m.method, data: m.data, width: m.width, height: m.height, channels: m.channels, layer: m.layer, classIndex: m.classIndex,
+      ...(m.stats ? { stats: m.stats } : {}),
+    };
     if (!transfer.includes(m.data.buffer)) transfer.push(m.data.buffer as ArrayBuffer);
   }
   // Draw before the buffers move to the host.
-  const best = PREFERRED.find((m) => maps[m]);
+  // A request for other methods only (e.g. Layer-CAM) shows its first map.
+  const best = PREFERRED.find((m) => maps[m]) ?? (Object.keys(maps)[0] as Method | undefined);
   if (best) drawMap(best, maps[best]!);
-  status(stage.stage === 'class-maps' ? 'Coarse map ready. Sharpening…' : stage.stage === 'gradient-maps' ? 'Gradient maps ready…' : 'Guided Grad-CAM ready.');
+  status(stage.stage === 'class-maps' ? 'Coarse map ready. Sharpening…' : stage.stage === 'gradient-maps' ? 'Gradient maps ready…'
+    : stage.stage === 'sampled-maps' ? 'Sampled maps ready.' : 'Guided Grad-CAM ready.');
   send(peer, { whycam: PROTOCOL_VERSION, type: 'stage', id, stage: stage.stage, maps, skipped: stage.skipped, elapsedMs: stage.elapsedMs, ms: stage.ms }, transfer);
 }
 

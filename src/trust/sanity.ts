@@ -45,7 +45,7 @@ export async function sanityCheck(explainer: Explainer, image: ImageInput, optio
   const steps = options.steps ?? 5;
   if (!Number.isInteger(steps) || steps < 1 || steps > 100) throw new WhycamError('BAD_OPTION', `sanity steps must be an integer from 1 to 100; got ${steps}.`);
   const maps = async () => {
-    const r = await explainer.explainAll(image, { class: classIndex, methods, layer, fit: options.fit });
+    const r = await explainer.explainAll(image, { class: classIndex, methods, layer, fit: options.fit, signal: options.signal });
     return Object.fromEntries(methods.map((m) => [m, r.maps[m] ? cellImportance(r.maps[m]!) : null])) as Record<MethodName, Float32Array | null>;
   };
   const original = await maps();

@@ -24,7 +24,24 @@ export interface ModelResult {
   wasm_heap_mb: number | null;
   runs: number;
   tensors_after: number;
+  /** The methods beyond the five, each computed alone (absent when not measured). */
+  beyond?: Record<string, BeyondResult>;
 }
+
+/** One method requested alone: image in to its map, its map's own compute, and, for the sampled ones, its passes. */
+export interface BeyondResult {
+  /** The whole request: preprocessing, the forward pass, the backward pass it needs, the method. */
+  ms: number;
+  /** ms / forward_ms. */
+  x_forward: number;
+  /** The method's own part (its map's `ms`), which the passes per second are computed from. */
+  own_ms: number;
+  /** Inputs the method ran through the model (Score-CAM: one forward pass per channel; IG: one forward and backward pass per node, and the baseline). */
+  passes?: number;
+  passes_per_s?: number;
+}
+
+export const BEYOND_METHODS = ['gradcam++', 'layercam', 'scorecam', 'smoothgrad', 'integrated-gradients'] as const;
 
 export interface MeasureOptions {
   runs: number;
@@ -122,6 +139,38 @@ export async function measureOurs(model: tfl.LayersModel, ex: Explainer, image: 
   return { forward_ms: median(fwd), first_map_ms: median(first), coarse_maps_per_s: 1000 / median(coarse), full_ms: median(full), all_methods_ms: median(all), tensors_after: tf.memory().numTensors };
 }
 
+/**
+ * Each method beyond the five, alone, with its default options: the median of its map's own time
+ * over `runs` (the sampled ones take seconds to minutes, so few runs suffice).
+ */
+export async function measureBeyond(ex: Explainer, image: ImageInput, runs: number, forwardMs: number): Promise<Record<string, BeyondResult>> {
+  const out: Record<string, BeyondResult> = {};
+  const target = ex.targetLayer();
+  for (const m of BEYOND_METHODS) {
+    const once = async () => {
+      const t = performance.now();
+      const r = await ex.explainAll(image, { methods: [m] });
+      const map = r.maps[m];
+      if (!map) throw new Error(`${m} gave no map: ${r.skipped[m] ?? '?'}`);
+      return { map, ms: performance.now() - t };
+    };
+    // The sampled methods run tens to thousands of passes: their first batch is warm-up enough.
+    if (m === 'gradcam++' || m === 'layercam') await once();
+    const times: number[] = [], own: number[] = [];
+    let steps = 50;
+    for (let i = 0; i < runs; i++) {
+      const { map, ms } = await once();
+      times.push(ms);
+      own.push(map.ms);
+      steps = map.stats?.steps ?? steps;
+    }
+    const ms = median(times), ownMs = median(own);
+    const passes = m === 'scorecam' ? target?.channels : m === 'integrated-gradients' ? steps + 1 : m === 'smoothgrad' ? 25 : undefined;
+    out[m] = { ms, x_forward: ms / forwardMs, own_ms: ownMs, ...(passes ? { passes, passes_per_s: passes / (ownMs / 1000) } : {}) };
+  }
+  return out;
+}
+
 /** Bytes of the wasm heap (it only grows, so this is the peak so far), in MB. */
 export function wasmHeapMb(): number | null {
   const b = tf.findBackend('wasm') as unknown as { wasm?: { HEAPU8: Uint8Array } } | null;
@@ -130,6 +179,13 @@ export function wasmHeapMb(): number | null {
 
 export function round(r: ModelResult): ModelResult {
   const out = { ...r } as Record<string, unknown>;
-  for (const [k, v] of Object.entries(out)) if (typeof v === 'number') out[k] = Math.round(v * 10) / 10;
+  const r1 = (v: number) => Math.round(v * 10) / 10;
+  for (const [k, v] of Object.entries(out)) if (typeof v === 'number') out[k] = r1(v);
+  if (r.beyond) {
+    out.beyond = Object.fromEntries(Object.entries(r.beyond).map(([m, b]) => [m, {
+      ms: r1(b.ms), x_forward: Math.round(b.x_forward * 100) / 100, own_ms: r1(b.own_ms),
+      ...(b.passes ? { passes: b.passes, passes_per_s: r1(b.passes_per_s ?? 0) } : {}),
+    }]));
+  }
   return out as unknown as ModelResult;
 }

@@ -2,7 +2,7 @@
 import { runNode } from './node';
 
 (async () => {
-  const config = JSON.parse(process.argv[2]) as { model: string; runs: number; cpuRuns: number; cpuModels: string[]; soak: number };
+  const config = JSON.parse(process.argv[2]) as { model: string; runs: number; cpuRuns: number; cpuModels: string[]; soak: number; beyondRuns?: number };
   const result = await runNode({ ...config, log: (l) => process.stderr.write(`  node: ${l}\n`) }, [config.model]);
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
 })().catch((e) => {

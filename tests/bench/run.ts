@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [--json <file>] [--readme] [--runtimes node,browser,browser_threads] [--models a,b] [--runs N]
- *   [--cpu-models a,b] [--cpu-runs N]`
+ *   [--cpu-models a,b] [--cpu-runs N] [--beyond-runs N] [--soak N]`
  *
  * Runs the benchmark in three runtimes — Node (the engine alone), Chromium headless on
  * WASM SIMD single-thread, and Chromium on a cross-origin-isolated page (threaded SIMD) —
@@ -8,6 +8,8 @@
  * baselines measured in the same run, and writes JSON:
  *   { "environment": {...}, "node": { "models": {...}, ... }, "browser": {...}, "browser_threads": {...} }
  * (one top-level key per runtime, around `models`). `--readme` rewrites the table in docs/performance.md.
+ * The methods beyond the five (Grad-CAM++, Layer-CAM, Score-CAM, SmoothGrad, Integrated Gradients)
+ * are timed alone, `--beyond-runs` times each (default 3, 1 with --quick; 0 skips them).
  */
 import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
@@ -37,11 +39,14 @@ const { values: args } = parseArgs({
     runs: { type: 'string' },
     'cpu-models': { type: 'string' },
     'cpu-runs': { type: 'string' },
+    'beyond-runs': { type: 'string' },
+    soak: { type: 'string' },
   },
 });
 
 const quick = Boolean(args.quick);
 const runs = Number(args.runs ?? 10);
+const beyondRuns = Number(args['beyond-runs'] ?? (quick ? 1 : 3));
 const runtimes = (args.runtimes ? args.runtimes.split(',') : [...RUNTIMES]) as Runtime[];
 /** 'default' is the app's default model (models/imagenet-darknet-tiny); 'fashion_scenes' the garment model. */
 const allModels = [...ZOO, 'teachable_machine', ...SHIPPED.filter((m) => fs.existsSync(path.join(ROOT, SHIPPED_DIRS[m], 'model.json')))];
@@ -57,8 +62,8 @@ function cpuPlan(runtime: Runtime): { cpuRuns: number; cpuModels: string[] } {
 
 function suiteConfig(runtime: Runtime, model: string) {
   const { cpuRuns, cpuModels } = cpuPlan(runtime);
-  const soak = model === MBV2 ? (quick ? (runtime === 'node' ? 50 : 0) : 200) : 0;
-  return { model, runs, cpuRuns, cpuModels, soak };
+  const soak = args.soak !== undefined ? (model === MBV2 ? Number(args.soak) : 0) : model === MBV2 ? (quick ? (runtime === 'node' ? 50 : 0) : 200) : 0;
+  return { model, runs, cpuRuns, cpuModels, soak, beyondRuns };
 }
 
 function log(line: string): void {
@@ -128,6 +133,17 @@ function table(title: string, ms: Record<string, ModelResult>): string {
   ];
   for (const [name, r] of Object.entries(ms)) {
     rows.push(`| ${name} | ${fmt(r.forward_ms)} | ${fmt(r.first_map_ms)} (${ratio(r.first_map_ms, r.forward_ms)}) | ${fmt(r.coarse_maps_per_s)} | ${fmt(r.full_ms)} (${ratio(r.full_ms, r.forward_ms)}) | ${fmt(r.all_methods_ms)} | ${fmt(r.cpu_naive_full_ms, 0)} (${ratio(r.cpu_naive_full_ms, r.full_ms)}) | ${fmt(r.wasm_stock_full_ms, 0)} (${ratio(r.wasm_stock_full_ms, r.full_ms)}) | ${fmt(r.wasm_heap_mb, 0)} |`);
+  }
+  const beyond = Object.entries(ms).filter(([, r]) => r.beyond);
+  if (beyond.length) {
+    const names = Object.keys(beyond[0][1].beyond!);
+    rows.push('', `Methods beyond the five, each requested alone: image in to its map, ms (x forward); Score-CAM and Integrated Gradients also as model passes per second of the method's own part.`, '',
+      `| model | ${names.join(' | ')} | Score-CAM passes/s | IG passes/s |`, `|---|${names.map(() => '---:').join('|')}|---:|---:|`);
+    for (const [name, r] of beyond) {
+      const b = r.beyond!;
+      const pps = (m: string) => (b[m]?.passes ? `${fmt(b[m].passes_per_s)} (${b[m].passes} passes)` : '—');
+      rows.push(`| ${name} | ${names.map((m) => `${fmt(b[m].ms, 0)} (${b[m].x_forward.toFixed(1)}x)`).join(' | ')} | ${pps('scorecam')} | ${pps('integrated-gradients')} |`);
+    }
   }
   return rows.join('\n');
 }

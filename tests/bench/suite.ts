@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { Explainer } from '../../src/explainer';
 import { registerWasmGradientKernels } from '../../src/gradients/wasm-kernels';
-import { benchImage, measureOurs, round, timeNaive, wasmHeapMb, type ModelResult } from './measure';
+import { benchImage, measureBeyond, measureOurs, round, timeNaive, wasmHeapMb, type ModelResult } from './measure';
 
 export interface BenchModel {
   name: string;
@@ -22,6 +22,8 @@ export interface SuiteOptions {
   /** Models whose naive cpu route is measured (it takes tens of seconds a run). */
   cpuModels: string[];
   soak: number;
+  /** Runs of each method beyond the five, alone (0: not measured). */
+  beyondRuns?: number;
   log?: (line: string) => void;
 }
 
@@ -82,6 +84,10 @@ export async function runSuite(models: BenchModel[], opts: SuiteOptions): Promis
       partial[m.name].wasm_heap_mb = wasmHeapMb();
       const r = partial[m.name];
       log(`${m.name}: forward ${r.forward_ms?.toFixed(1)} ms, first map ${r.first_map_ms?.toFixed(1)} ms, full ${r.full_ms?.toFixed(1)} ms`);
+      if (opts.beyondRuns) {
+        r.beyond = await measureBeyond(explainer, image, opts.beyondRuns, r.forward_ms as number);
+        log(`${m.name}: ${Object.entries(r.beyond).map(([k, b]) => `${k} ${b.ms.toFixed(0)} ms`).join(', ')}`);
+      }
     } finally {
       explainer.dispose();
     }

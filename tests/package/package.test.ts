@@ -198,7 +198,7 @@ import { createWhycamWorker, type WhycamClient } from 'whycam/worker';
 export async function node(dir: string, photo: string): Promise<Uint8Array> {
   await useBackend('wasm');
   const explainer = await Explainer.load(await modelSourceFromPath(dir));
-  const image = decodeImage(readFileSync(photo));
+  const image = await decodeImage(readFileSync(photo));
   let last: SaliencyMap | undefined;
   for await (const stage of explainer.explain(image, { topK: 3 })) {
     if (stage.stage === 'prediction') console.log(stage.predictions[0].label.toUpperCase(), stage.predictions[0].probability.toFixed(2));

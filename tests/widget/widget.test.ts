@@ -100,6 +100,13 @@ test('an isolated host on one port, the widget on another: threaded binary; pred
   const byUrl = await call<Explained>(page, 'explain', photo(isolatedHost, 'class-1/4.png'), { methods: ['cam', 'gradcam'] }, 'url');
   expect(byUrl.error).toBeNull();
   expect(byUrl.stages[0].predictions![0].label).toBe('Class 1');
+  // A method beyond the five, by its registry name: Layer-CAM's class map at the default layer, drawn in the frame.
+  const layerCam = await call<Explained>(page, 'explain', photo(isolatedHost, 'class-1/4.png'), { methods: ['layercam'] }, 'blob');
+  expect(layerCam.error).toBeNull();
+  expect(layerCam.stages.map((s) => s.stage)).toEqual(['prediction', 'class-maps']);
+  expect(layerCam.stages[1].maps).toEqual([expect.objectContaining({ method: 'layercam', width: 7, height: 7, channels: 1, length: 49, type: '[object Float32Array]', finite: true })]);
+  expect(layerCam.stages[1].maps[0].maxAbs).toBeGreaterThan(0);
+  expect((await widgetSnapshot(frame)).data).toMatchObject({ shown: 'layercam' });
   await page.close();
 });
 

@@ -10,7 +10,7 @@ const [photo, model] = process.argv.slice(2);
   const dir = path.dirname(require.resolve(`whycam/models/${model}/model.json`));
   await useBackend('wasm');
   const explainer = await Explainer.load(await modelSourceFromPath(dir));
-  const result = await explainer.explainAll(decodeImage(fs.readFileSync(photo)));
+  const result = await explainer.explainAll(await decodeImage(fs.readFileSync(photo)));
   const stages = result.stages.map((s) => s.stage);
   const maps = Object.values(result.maps).map((m) => ({ method: m.method, width: m.width, height: m.height, max: normalizeMap(m, { mode: 'abs' }).reduce((a, b) => Math.max(a, b), 0) }));
   explainer.dispose();

@@ -11,7 +11,7 @@ const dir = dirname(fileURLToPath(import.meta.resolve(`whycam/models/${model}/mo
 await useBackend('wasm');
 const explainer = await Explainer.load(await modelSourceFromPath(dir));
 const stages = [];
-for await (const stage of explainer.explain(decodeImage(readFileSync(photo)))) {
+for await (const stage of explainer.explain(await decodeImage(readFileSync(photo)))) {
   if (stage.stage === 'prediction') stages.push({ stage: stage.stage, top: stage.predictions[0].label });
   else stages.push({ stage: stage.stage, maps: Object.values(stage.maps).map((m) => ({ method: m.method, width: m.width, height: m.height, max: normalizeMap(m, { mode: 'abs' }).reduce((a, b) => Math.max(a, b), 0) })) });
 }
