@@ -62,7 +62,7 @@ export function drawPicture(canvas: HTMLCanvasElement, picture: Picture, map: Sa
 }
 
 /** Dims what the model did not see and frames what it saw (nothing to do when it saw it all). */
-function shadeOutside(ctx: CanvasRenderingContext2D, width: number, height: number, r: Region): void {
+export function shadeOutside(ctx: CanvasRenderingContext2D, width: number, height: number, r: Region): void {
   const x0 = Math.max(0, r.x), y0 = Math.max(0, r.y);
   const x1 = Math.min(width, r.x + r.width), y1 = Math.min(height, r.y + r.height);
   if (x0 <= 0.5 && y0 <= 0.5 && x1 >= width - 0.5 && y1 >= height - 0.5) return;

@@ -26,6 +26,7 @@ import {
   type ExplainRequestOptions, type HostMessage, type MethodName, type ProtocolErrorCode, type WidgetConfig,
   type WidgetInfo, type WidgetLimits, type WidgetMessage, type WireMap, type WireRegion,
 } from './protocol';
+import { shadeOutside } from '../explain/draw';
 import { MAX_SIDE } from '../explain/picture';
 
 interface AppConfig {
@@ -196,20 +197,6 @@ function drawRegion(region: WireRegion): void {
   const ctx = $<HTMLCanvasElement>('view').getContext('2d')!;
   ctx.putImageData(new ImageData(new Uint8ClampedArray(picture.data), picture.width, picture.height), 0, 0);
   shadeOutside(ctx, picture.width, picture.height, seen);
-}
-
-function shadeOutside(ctx: CanvasRenderingContext2D, width: number, height: number, r: WireRegion): void {
-  const x0 = Math.max(0, r.x), y0 = Math.max(0, r.y);
-  const x1 = Math.min(width, r.x + r.width), y1 = Math.min(height, r.y + r.height);
-  if (x0 <= 0.5 && y0 <= 0.5 && x1 >= width - 0.5 && y1 >= height - 0.5) return;
-  ctx.fillStyle = 'rgba(0, 0, 0, 0.6)';
-  ctx.fillRect(0, 0, width, y0);
-  ctx.fillRect(0, y1, width, height - y1);
-  ctx.fillRect(0, y0, x0, y1 - y0);
-  ctx.fillRect(x1, y0, width - x1, y1 - y0);
-  ctx.strokeStyle = '#fff';
-  ctx.lineWidth = 2;
-  ctx.strokeRect(x0 + 1, y0 + 1, x1 - x0 - 2, y1 - y0 - 2);
 }
 
 /** The map over the part of the picture the model saw (values upsampled, then coloured and blended there). */

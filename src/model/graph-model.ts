@@ -191,28 +191,27 @@ const intsOf = (t: tf.Tensor): number[] => Array.from(t.dataSync()).map(Number);
 export function forwardOf(layer: GraphNodeLayer, xs: tf.Tensor[], linearOnly = false): tf.Tensor {
   const n = layer.node;
   const x = xs[0];
+  // A fused op's bias (and batch norm) first, then its activation unless only the linear part is asked for.
+  const finish = (y: tf.Tensor, fused: boolean): tf.Tensor => {
+    const z = fused ? fusedTail(n, y, xs.slice(2)) : y;
+    return linearOnly || !layer.activation ? z : (layer.activation as NodeActivation).apply(z);
+  };
   switch (n.op) {
     case 'Identity': return tf.clone(x);
     case 'Conv2D':
     case '_FusedConv2D': {
       const g = convAttrs(n);
-      let y: tf.Tensor = tf.conv2d(x as tf.Tensor4D, xs[1] as tf.Tensor4D, g.strides, g.pad, 'NHWC', g.dilations);
-      if (n.op === '_FusedConv2D') y = fusedTail(n, y, xs.slice(2));
-      return linearOnly || !layer.activation ? y : (layer.activation as NodeActivation).apply(y);
+      return finish(tf.conv2d(x as tf.Tensor4D, xs[1] as tf.Tensor4D, g.strides, g.pad, 'NHWC', g.dilations), n.op === '_FusedConv2D');
     }
     case 'DepthwiseConv2dNative':
     case 'FusedDepthwiseConv2dNative': {
       const g = convAttrs(n);
-      let y: tf.Tensor = tf.depthwiseConv2d(x as tf.Tensor4D, xs[1] as tf.Tensor4D, g.strides, g.pad, 'NHWC', g.dilations);
-      if (n.op === 'FusedDepthwiseConv2dNative') y = fusedTail(n, y, xs.slice(2));
-      return linearOnly || !layer.activation ? y : (layer.activation as NodeActivation).apply(y);
+      return finish(tf.depthwiseConv2d(x as tf.Tensor4D, xs[1] as tf.Tensor4D, g.strides, g.pad, 'NHWC', g.dilations), n.op === 'FusedDepthwiseConv2dNative');
     }
     case 'MatMul':
     case '_FusedMatMul': {
       const [ta, tb] = matMulTransposes(n);
-      let y: tf.Tensor = tf.matMul(x as tf.Tensor2D, xs[1] as tf.Tensor2D, ta, tb);
-      if (n.op === '_FusedMatMul') y = fusedTail(n, y, xs.slice(2));
-      return linearOnly || !layer.activation ? y : (layer.activation as NodeActivation).apply(y);
+      return finish(tf.matMul(x as tf.Tensor2D, xs[1] as tf.Tensor2D, ta, tb), n.op === '_FusedMatMul');
     }
     case 'BiasAdd': return tf.add(x, xs[1]);
     case 'Add':

@@ -3,22 +3,9 @@
  * open) at a phone viewport; no serious or critical violation is allowed.
  */
 import type { Page } from 'playwright-core';
-import type { StaticServer } from '../helpers/static-server';
-import { BUILD_TIMEOUT_MS, ensureBuild, launchPhone, serveApp, waitForModel, waitForStage, type Launched } from './helpers';
+import { appOnPhone, waitForModel, waitForStage } from './helpers';
 
-let server: StaticServer;
-let app: Launched;
-
-beforeAll(async () => {
-  await ensureBuild();
-  server = await serveApp();
-  app = await launchPhone();
-}, BUILD_TIMEOUT_MS);
-
-afterAll(async () => {
-  await app?.close();
-  await server?.close();
-});
+const phone = appOnPhone();
 
 interface Violation { id: string; impact: string | null; help: string; nodes: Array<{ target: string[] }> }
 
@@ -34,8 +21,8 @@ async function scan(page: Page): Promise<string[]> {
 }
 
 test('main screens have no serious or critical axe violations', async () => {
-  const { page } = app;
-  await page.goto(`${server.origin}/`);
+  const { page } = phone.app;
+  await page.goto(`${phone.server.origin}/`);
   await waitForModel(page);
   expect(await scan(page)).toEqual([]);
 

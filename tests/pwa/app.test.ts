@@ -6,26 +6,13 @@
  * tests/artifacts/pwa/.
  */
 import * as fs from 'fs';
-import type { StaticServer } from '../helpers/static-server';
-import { BUILD_TIMEOUT_MS, builtDefaultModel, ensureBuild, launchPhone, screenshot, serveApp, waitForModel, waitForStage, type Launched } from './helpers';
+import { appOnPhone, builtDefaultModel, screenshot, waitForModel, waitForStage } from './helpers';
 
-let server: StaticServer;
-let app: Launched;
-
-beforeAll(async () => {
-  await ensureBuild();
-  server = await serveApp();
-  app = await launchPhone();
-}, BUILD_TIMEOUT_MS);
-
-afterAll(async () => {
-  await app?.close();
-  await server?.close();
-});
+const phone = appOnPhone();
 
 /** How different the drawn picture is from a flat image: heat maps add colour variety. */
 async function canvasSignature(): Promise<{ w: number; mean: number }> {
-  return app.page.evaluate(() => {
+  return phone.app.page.evaluate(() => {
     const c = document.getElementById('view') as HTMLCanvasElement;
     const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
     let s = 0;
@@ -35,8 +22,8 @@ async function canvasSignature(): Promise<{ w: number; mean: number }> {
 }
 
 test('sample scene -> predictions -> coarse map -> sharp maps; class tap, methods, look', async () => {
-  const { page } = app;
-  await page.goto(`${server.origin}/`);
+  const { page } = phone.app;
+  await page.goto(`${phone.server.origin}/`);
   await waitForModel(page);
   const model = builtDefaultModel();
   await expect(page.locator('#model-name').textContent()).resolves.toContain(`${model.labels.length} classes`);
@@ -100,5 +87,5 @@ test('sample scene -> predictions -> coarse map -> sharp maps; class tap, method
   await page.locator('#compare').scrollIntoViewIfNeeded();
   await screenshot(page, '03-compare');
   // Page errors are logged, not asserted: the threaded wasm binary currently fails in its pthreads and the app falls back.
-  if (app.errors.length) console.log(app.errors.slice(0, 5).join("\n"));
+  if (phone.app.errors.length) console.log(phone.app.errors.slice(0, 5).join("\n"));
 });

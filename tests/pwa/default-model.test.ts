@@ -18,18 +18,13 @@ import type { ModelFile } from '../../src/model/load';
 import { modelSourceFromPath } from '../../src/node/model-path';
 import { whycam } from '../cli/helpers';
 import { startNodeWorker, type NodeWorker } from '../worker/helpers';
-import type { StaticServer } from '../helpers/static-server';
-import { BUILD_TIMEOUT_MS, builtDefaultModel, builtModels, ensureBuild, launchPhone, ROOT, screenshot, serveApp, waitForModel, waitForStage, type Launched } from './helpers';
+import { appOnPhone, BUILD_TIMEOUT_MS, builtDefaultModel, builtModels, ROOT, screenshot, waitForModel, waitForStage } from './helpers';
 
-let server: StaticServer;
-let app: Launched;
+const phone = appOnPhone();
 let tmp: string;
 let worker: NodeWorker;
 
 beforeAll(async () => {
-  await ensureBuild();
-  server = await serveApp();
-  app = await launchPhone();
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'whycam-app-default-'));
   worker = startNodeWorker();
   const source = await modelSourceFromPath(path.join(ROOT, 'models/imagenet-darknet-tiny'));
@@ -38,8 +33,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await worker?.close();
-  await app?.close();
-  await server?.close();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -60,8 +53,8 @@ async function explainPhoto(page: Page, file: string): Promise<void> {
 }
 
 test('the default is the ImageNet model; chelsea.png gets a cat class in its top 5, the part the model saw framed', async () => {
-  const { page } = app;
-  await page.goto(`${server.origin}/`);
+  const { page } = phone.app;
+  await page.goto(`${phone.server.origin}/`);
   await waitForModel(page);
   expect(builtDefaultModel().labels).toHaveLength(1000);
   await expect(page.locator('#model-name').textContent()).resolves.toContain('1000 classes');
@@ -111,8 +104,8 @@ test.each([
   if (r.code !== 0) throw new Error(`whycam exited ${r.code}: ${r.stderr}`);
   const cli = JSON.parse(fs.readFileSync(json, 'utf8')) as { predictions: Prediction[]; region: { x: number; y: number; width: number; height: number } };
 
-  const { page } = app;
-  if (!page.url().startsWith(server.origin)) await page.goto(`${server.origin}/`);
+  const { page } = phone.app;
+  if (!page.url().startsWith(phone.server.origin)) await page.goto(`${phone.server.origin}/`);
   await waitForModel(page);
   await explainPhoto(page, photo(file));
   const shown = await shownPredictions(page);
@@ -128,8 +121,8 @@ test.each([
 }, 300_000);
 
 test('typing "tabby" lists tabby; picking it explains that class', async () => {
-  const { page } = app;
-  await page.goto(`${server.origin}/`);
+  const { page } = phone.app;
+  await page.goto(`${phone.server.origin}/`);
   await waitForModel(page);
   await explainPhoto(page, photo('coffee.png'));
   const input = page.getByLabel('Explain another class');
@@ -159,8 +152,8 @@ test('typing "tabby" lists tabby; picking it explains that class', async () => {
 });
 
 test('the garment model is still in the library, with its own samples', async () => {
-  const { page } = app;
-  await page.goto(`${server.origin}/`);
+  const { page } = phone.app;
+  await page.goto(`${phone.server.origin}/`);
   await waitForModel(page);
   const garments = builtModels().find((m) => m.id === 'fashion-scenes')!;
   expect(garments).toBeDefined();

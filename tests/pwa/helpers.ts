@@ -100,6 +100,21 @@ export async function launchPhone(options: { video?: string; denyCamera?: boolea
   };
 }
 
+/** The built app served and a phone-sized Chromium, for one test file: built and opened in its beforeAll, closed in its afterAll. */
+export function appOnPhone(): { readonly server: StaticServer; readonly app: Launched } {
+  const opened = {} as { server: StaticServer; app: Launched };
+  beforeAll(async () => {
+    await ensureBuild();
+    opened.server = await serveApp();
+    opened.app = await launchPhone();
+  }, BUILD_TIMEOUT_MS);
+  afterAll(async () => {
+    await opened.app?.close();
+    await opened.server?.close();
+  });
+  return opened;
+}
+
 /** Waits until the app says the model is loaded. */
 export async function waitForModel(page: Page, timeout = 120_000): Promise<void> {
   await page.waitForFunction(() => document.documentElement.dataset.model === 'ready' || document.documentElement.dataset.model === 'failed', undefined, { timeout });

@@ -9,22 +9,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Page } from 'playwright-core';
-import type { StaticServer } from '../helpers/static-server';
-import { BUILD_TIMEOUT_MS, builtModels, ensureBuild, FIXTURES, launchPhone, serveApp, waitForModel, waitForStage, type Launched } from './helpers';
+import { appOnPhone, builtModels, FIXTURES, waitForModel, waitForStage } from './helpers';
 
-let server: StaticServer;
-let app: Launched;
-
-beforeAll(async () => {
-  await ensureBuild();
-  server = await serveApp();
-  app = await launchPhone();
-}, BUILD_TIMEOUT_MS);
-
-afterAll(async () => {
-  await app?.close();
-  await server?.close();
-});
+const phone = appOnPhone();
 
 const dir = path.join(FIXTURES, 'image-model');
 const modelFiles = () => ['model.json', 'weights.bin'].map((f) => ({ name: f, mimeType: 'application/octet-stream', buffer: fs.readFileSync(path.join(dir, f)) }));
@@ -49,8 +36,8 @@ function namedOutputs(page: Page): Promise<Record<number, string>> {
 }
 
 test('labels from a text file or a JSON array name the classes of a model without metadata', async () => {
-  const { page } = app;
-  await page.goto(`${server.origin}/`);
+  const { page } = phone.app;
+  await page.goto(`${phone.server.origin}/`);
   await waitForModel(page);
   await page.locator('details summary').click();
   await importWith(page, { name: 'labels.txt', text: 'Left hand\r\nRight hand\n\n' });
@@ -67,8 +54,8 @@ test('labels from a text file or a JSON array name the classes of a model withou
 });
 
 test('a labels file with the wrong count is refused with both counts, and nothing is stored', async () => {
-  const { page } = app;
-  await page.goto(`${server.origin}/`);
+  const { page } = phone.app;
+  await page.goto(`${phone.server.origin}/`);
   await waitForModel(page);
   const listed = await page.locator('#models li').count();
   const active = await page.locator('#models li[aria-current=true]').getAttribute('data-model-id');

@@ -5,26 +5,13 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { StaticServer } from '../helpers/static-server';
-import { BUILD_TIMEOUT_MS, DIST, ensureBuild, FIXTURES, launchPhone, screenshot, serveApp, waitForModel, waitForStage, type Launched } from './helpers';
+import { appOnPhone, DIST, FIXTURES, screenshot, waitForModel, waitForStage } from './helpers';
 
-let server: StaticServer;
-let app: Launched;
-
-beforeAll(async () => {
-  await ensureBuild();
-  server = await serveApp();
-  app = await launchPhone();
-}, BUILD_TIMEOUT_MS);
-
-afterAll(async () => {
-  await app?.close();
-  await server?.close();
-});
+const phone = appOnPhone();
 
 test('a model imported as files is stored as float16 with its fidelity numbers, and explains', async () => {
-  const { page } = app;
-  await page.goto(`${server.origin}/`);
+  const { page } = phone.app;
+  await page.goto(`${phone.server.origin}/`);
   await waitForModel(page);
   await page.locator('details summary').click();
   await page.locator('#quantize').check();

@@ -5,28 +5,15 @@
  * the panel ready again. The methods beyond the five come on demand: Layer-CAM at a chosen layer,
  * Score-CAM with a progress bar and a cancel.
  */
-import type { StaticServer } from '../helpers/static-server';
-import { BUILD_TIMEOUT_MS, ensureBuild, launchPhone, screenshot, serveApp, waitForModel, waitForStage, type Launched } from './helpers';
+import { appOnPhone, screenshot, waitForModel, waitForStage } from './helpers';
 
-let server: StaticServer;
-let app: Launched;
+const phone = appOnPhone();
 
-beforeAll(async () => {
-  await ensureBuild();
-  server = await serveApp();
-  app = await launchPhone();
-}, BUILD_TIMEOUT_MS);
-
-afterAll(async () => {
-  await app?.close();
-  await server?.close();
-});
-
-const dataset = (key: string) => app.page.evaluate((k) => document.documentElement.dataset[k], key);
+const dataset = (key: string) => phone.app.page.evaluate((k) => document.documentElement.dataset[k], key);
 
 test('the trust panel draws two curves per plot and says what they mean; cancel stops it', async () => {
-  const { page } = app;
-  await page.goto(`${server.origin}/`);
+  const { page } = phone.app;
+  await page.goto(`${phone.server.origin}/`);
   await waitForModel(page);
   await page.locator('#samples button').first().click();
   await waitForStage(page, 'guided-gradcam');
@@ -71,7 +58,7 @@ test('the trust panel draws two curves per plot and says what they mean; cancel 
 }, 600_000);
 
 test('methods beyond the five on demand: Layer-CAM at a chosen layer, Score-CAM with progress and cancel', async () => {
-  const { page } = app;
+  const { page } = phone.app;
   await page.locator('[data-method=layercam]').click();
   await page.waitForFunction(() => document.documentElement.dataset.shown === 'layercam', undefined, { timeout: 120_000 });
   await expect(page.locator('#layer-row').isVisible()).resolves.toBe(true);
