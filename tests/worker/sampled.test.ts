@@ -96,10 +96,18 @@ test('cancel() in the middle of Score-CAM stops it at the next batch; the worker
     }, (s) => stages.push(s.stage)));
     return { r, progress, stages };
   };
+  // The client rejects a cancelled request at once; the worker stops it at its next batch and
+  // frees its tensors, then counts it: read the worker's figures only once it has.
+  const stopped = async (before: number) => {
+    for (let i = 0; i < 600 && (await tm.stats()).cancelled === before; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  };
   // The first one warms the weight cache of the forward-only passes (kept for the model's life).
+  const initial = (await tm.stats()).cancelled;
   await cancelled();
+  await stopped(initial);
   const base = await tm.stats();
   const { r, progress, stages } = await cancelled();
+  await stopped(base.cancelled);
   expect(!r.ok && r.error.code).toBe('CANCELLED');
   expect(stages).toEqual(['prediction', 'class-maps']);
   // 1280 channels in batches of 16: it stopped long before the end.
