@@ -217,7 +217,7 @@ export async function shipImagenet(from: string, out: string, tmImages: string, 
     evaluation: {
       photos: photos.map((p) => p.file),
       float32Top1,
-      rule: `Each photo decoded by whycam, centre-cropped to 224x224 (fit cover) and explained by float32 and by each level: agreement is the share of photos with the same top class; r is the Pearson correlation of the Grad-CAM maps (${target.width}x${target.height}, float32\'s top class).`,
+      rule: `Each photo decoded by whycam, centre-cropped to 224x224 (fit cover) and explained by float32 and by each level: agreement is the share of photos with the same top class; r is the Pearson correlation of the Grad-CAM maps (${target.width}x${target.height}, float32's top class).`,
       command: 'npm run ship:imagenet',
     },
     levels,
