@@ -10,6 +10,9 @@
  * (one top-level key per runtime, around `models`). `--readme` rewrites the table in docs/performance.md.
  * The methods beyond the five (Grad-CAM++, Layer-CAM, Score-CAM, SmoothGrad, Integrated Gradients)
  * are timed alone, `--beyond-runs` times each (default 3, 1 with --quick; 0 skips them).
+ * Last, the batch row (tests/bench/batch.ts): `--batch-images N` images (default 200, 40 with
+ * --quick; 0 skips it) through `whycam explain <folder>` with --jobs 1 and 2 against one
+ * `whycam explain <file>` per image (`--batch-separate N` of them, default all, 10 with --quick).
  */
 import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
@@ -41,6 +44,8 @@ const { values: args } = parseArgs({
     'cpu-runs': { type: 'string' },
     'beyond-runs': { type: 'string' },
     soak: { type: 'string' },
+    'batch-images': { type: 'string' },
+    'batch-separate': { type: 'string' },
   },
 });
 
@@ -148,6 +153,20 @@ function table(title: string, ms: Record<string, ModelResult>): string {
   return rows.join('\n');
 }
 
+/** The batch row: tests/bench/batch.ts in its own process (it spawns the CLI); its table and JSON. */
+function runBatch(): { table: string; json: unknown } | null {
+  const images = Number(args['batch-images'] ?? (quick ? 40 : 200));
+  if (!images) return null;
+  log(`== batch (${images} images)`);
+  const json = path.join(os.tmpdir(), `whycam-bench-batch-${process.pid}.json`);
+  const separate = args['batch-separate'] ?? (quick ? '10' : undefined);
+  const table = execFileSync(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, 'batch.ts'), '--images', String(images),
+    ...(separate ? ['--separate', separate] : []), '--json', json], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  const out = { table, json: JSON.parse(fs.readFileSync(json, 'utf8')) as unknown };
+  fs.rmSync(json, { force: true });
+  return out;
+}
+
 (async () => {
   const started = Date.now();
   const output: Record<string, unknown> = {};
@@ -174,6 +193,8 @@ function table(title: string, ms: Record<string, ModelResult>): string {
       soak: Object.values(perModel).map((v) => v.soak).find((s) => s) ?? null,
     };
   }
+  const batch = runBatch();
+  if (batch) output.batch = batch.json;
   const env = environment(chromiumVersion);
   env.seconds = Math.round((Date.now() - started) / 1000);
   const result = { environment: env, ...output };
@@ -184,7 +205,8 @@ function table(title: string, ms: Record<string, ModelResult>): string {
   });
   const soaks = runtimes.map((rt) => (output[rt] as { soak: unknown }).soak).filter(Boolean)
     .map((s) => { const k = s as { model: string; explanations: number; tensors: number[]; wasm_heap_mb: number[] }; return `soak ${k.model} x${k.explanations}: tensors ${k.tensors.join(', ')}; wasm heap MB ${k.wasm_heap_mb.map((v) => v?.toFixed(0)).join(', ')}`; });
-  const text = [`${env.machine}; ${env.node}; ${env.chromium ?? 'no chromium'}; tfjs ${env.tfjs}; ${env.date}${quick ? ' (--quick)' : ''}; ${env.seconds} s`, '', ...tables.flatMap((t) => [t, '']), ...soaks].join('\n');
+  const text = [`${env.machine}; ${env.node}; ${env.chromium ?? 'no chromium'}; tfjs ${env.tfjs}; ${env.date}${quick ? ' (--quick)' : ''}; ${env.seconds} s`, '', ...tables.flatMap((t) => [t, '']), ...soaks,
+    ...(batch ? ['', `batch (the default model, ${(batch.json as { images: number }).images} images, whole commands, start-up included):`, '', batch.table] : [])].join('\n');
   process.stdout.write(`${text}\n`);
   if (args.json) fs.writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);
   if (args.readme) {
