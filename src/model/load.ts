@@ -284,9 +284,14 @@ async function fromUrl(url: string, options: LoadOptions, onProgress?: (f: numbe
   let received = 0;
   onProgress?.(0);
   const weightFiles = new Map<string, Uint8Array>();
+  // As tfjs's http loader: a weight file's URL carries model.json's query string (the app's
+  // service worker names the kept copy of a model that way).
+  const query = new URL(url, 'http://base.invalid/').search;
   for (const p of weightPaths(json)) {
     if (weightFiles.has(baseName(p))) continue;
-    const bytes = await fetchBytes(new URL(p, url).toString(), budget - received + 1, (n) => {
+    const weightUrl = new URL(p, url);
+    if (query && !weightUrl.search) weightUrl.search = query;
+    const bytes = await fetchBytes(weightUrl.toString(), budget - received + 1, (n) => {
       received += n;
       if (budget > 0) onProgress?.(Math.min(1, received / budget));
     });

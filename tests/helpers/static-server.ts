@@ -14,6 +14,8 @@ import sirv from 'sirv';
 export interface ServedRequest {
   method: string;
   path: string;
+  /** The query string, '?...' or ''. */
+  search: string;
   status: number;
 }
 
@@ -51,7 +53,7 @@ export async function startStaticServer(options: StaticServerOptions): Promise<S
   const requests: ServedRequest[] = [];
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    const entry: ServedRequest = { method: req.method ?? 'GET', path: url.pathname, status: 0 };
+    const entry: ServedRequest = { method: req.method ?? 'GET', path: url.pathname, search: url.search, status: 0 };
     requests.push(entry);
     res.on('finish', () => { entry.status = res.statusCode; });
     // Set before sirv answers, so 304s carry them too.

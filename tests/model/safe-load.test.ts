@@ -118,5 +118,13 @@ describe('safe loading', () => {
       expect(progress.every((f, i) => i === 0 || f >= progress[i - 1])).toBe(true);
       ex.dispose();
     });
+
+    test("the weight files are asked for with model.json's query string, as tfjs's http loader does", async () => {
+      // The app's service worker serves a kept model's files by that query (?whycam-unit=<hash>).
+      const ex = await Explainer.load({ url: `${server.origin}/tm/image-model/model.json?v=3` });
+      ex.dispose();
+      const weights = server.requests.filter((r) => r.path === '/tm/image-model/weights.bin');
+      expect(weights.at(-1)?.search).toBe('?v=3');
+    });
   });
 });

@@ -47,7 +47,8 @@ export async function serveWithAppServer(dir: string): Promise<LoggedServer> {
   const server: http.Server = createServer(dir);
   const requests: ServedRequest[] = [];
   server.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const entry: ServedRequest = { method: req.method ?? 'GET', path: new URL(req.url ?? '/', 'http://x').pathname, status: 0 };
+    const url = new URL(req.url ?? '/', 'http://x');
+    const entry: ServedRequest = { method: req.method ?? 'GET', path: url.pathname, search: url.search, status: 0 };
     requests.push(entry);
     res.on('finish', () => { entry.status = res.statusCode; });
   });
