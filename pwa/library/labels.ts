@@ -5,6 +5,7 @@
  * against the model's outputs before anything is stored.
  */
 import { createClient, type WorkerTarget } from '../../worker/client';
+import { parseLabels as parseLabelsFile } from '../../src/model-files/labels';
 import { StorageError } from './store';
 
 /** The picked file that holds labels: a .txt, or a .json other than metadata.json that holds an array. */
@@ -16,24 +17,13 @@ export async function findLabelsFile(files: File[]): Promise<File | null> {
   return null;
 }
 
-/** The names in a labels file (blank lines and surrounding spaces ignored). */
+/** The names in a labels file (src/model-files/labels.ts), its problems as a storage message. */
 export function parseLabels(text: string, name: string): string[] {
-  const trimmed = text.replace(/^\uFEFF/, '').trim();
-  if (trimmed.startsWith('[')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(trimmed);
-    } catch {
-      throw new StorageError(`The labels file “${name}” starts like a JSON array but is not valid JSON.`);
-    }
-    if (!Array.isArray(parsed) || !parsed.every((l) => typeof l === 'string')) {
-      throw new StorageError(`The labels file “${name}” must be a JSON array of class names (strings), in the model's output order.`);
-    }
-    return parsed as string[];
+  try {
+    return parseLabelsFile(text, `The labels file “${name}”`);
+  } catch (e) {
+    throw new StorageError((e as Error).message);
   }
-  const names = trimmed.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
-  if (!names.length) throw new StorageError(`The labels file “${name}” holds no class names.`);
-  return names;
 }
 
 /**

@@ -1,6 +1,6 @@
 /** `--labels <file>` parsing: a JSON array or one name a line. */
 import { WhycamError } from '../../src/errors';
-import { parseLabels } from '../../src/cli/labels';
+import { parseLabels } from '../../src/model-files/labels';
 
 test('one name a line: CRLF, surrounding spaces, blank lines and a byte-order mark do no harm', () => {
   expect(parseLabels('\uFEFFtabby\r\n  Egyptian cat \n\nespresso\n', 'l.txt')).toEqual(['tabby', 'Egyptian cat', 'espresso']);
