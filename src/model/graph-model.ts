@@ -133,7 +133,7 @@ export class GraphNodeLayer implements LayerLike {
 
   apply(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const xs = this.argValues(Array.isArray(inputs) ? inputs : [inputs]);
-    const y = forwardOf(this, xs, true);
+    const y = linearForward(this, xs);
     const act = this.activation;
     return act && act.getClassName() !== 'linear' ? act.apply(y) : y;
   }
@@ -187,15 +187,12 @@ export const meanKeepDims = (node: TfNode): boolean => attrBool(node, 'keep_dims
 
 const intsOf = (t: tf.Tensor): number[] => Array.from(t.dataSync()).map(Number);
 
-/** The node's forward computation, before a fused activation (`linearOnly`) or with it. */
-export function forwardOf(layer: GraphNodeLayer, xs: tf.Tensor[], linearOnly = false): tf.Tensor {
+/** The node's forward computation before its fused activation (apply() adds it, as a layer's does). */
+function linearForward(layer: GraphNodeLayer, xs: tf.Tensor[]): tf.Tensor {
   const n = layer.node;
   const x = xs[0];
-  // A fused op's bias (and batch norm) first, then its activation unless only the linear part is asked for.
-  const finish = (y: tf.Tensor, fused: boolean): tf.Tensor => {
-    const z = fused ? fusedTail(n, y, xs.slice(2)) : y;
-    return linearOnly || !layer.activation ? z : (layer.activation as NodeActivation).apply(z);
-  };
+  // A fused op's bias (or batch norm) after the convolution or product.
+  const finish = (y: tf.Tensor, fused: boolean): tf.Tensor => (fused ? fusedTail(n, y, xs.slice(2)) : y);
   switch (n.op) {
     case 'Identity': return tf.clone(x);
     case 'Conv2D':
