@@ -119,11 +119,24 @@ export function graphOpInputGrads(op: GraphOp, inputs: tf.Tensor[], output: tf.T
       return byArg([tf.slice(dy, x.shape.map((_, i) => p[2 * i]), x.shape)]);
     }
     case 'MirrorPad': {
-      // Reflected borders fold back onto the values they copy: tfjs's own MirrorPad gradient does exactly that.
+      // Each padded border copies values of the input: its gradient folds back onto them (tfjs 4.22's
+      // own MirrorPad gradient only slices the centre out, dropping the borders' share).
       const p = ints(xs[1]);
-      const pairs = Array.from({ length: p.length / 2 }, (_, i) => [p[2 * i], p[2 * i + 1]] as [number, number]);
-      const mode = n.attr?.mode?.s && decodeString(n.attr.mode.s) === 'SYMMETRIC' ? 'symmetric' : 'reflect';
-      return byArg([tf.grad((t: tf.Tensor) => tf.mirrorPad(t, pairs, mode))(x, dy)]);
+      const off = n.attr?.mode?.s && decodeString(n.attr.mode.s) === 'SYMMETRIC' ? 0 : 1;
+      let g = dy;
+      for (let axis = 0; axis < x.rank; axis++) {
+        const [l, r] = [p[2 * axis], p[2 * axis + 1]];
+        if (l === 0 && r === 0) continue;
+        const size = x.shape[axis];
+        const part = (start: number, length: number) => tf.slice(g, g.shape.map((_, i) => (i === axis ? start : 0)), g.shape.map((d, i) => (i === axis ? length : d)));
+        const along = (before: number, after: number): Array<[number, number]> => g.shape.map((_, i) => (i === axis ? [before, after] : [0, 0]));
+        let folded = part(l, size);
+        // The left border, reversed, lands on input positions off .. off + l - 1; the right one ends at size - 1 - off.
+        if (l > 0) folded = tf.add(folded, tf.pad(tf.reverse(part(0, l), axis), along(off, size - off - l)));
+        if (r > 0) folded = tf.add(folded, tf.pad(tf.reverse(part(l + size, r), axis), along(size - off - r, off)));
+        g = folded;
+      }
+      return byArg([g]);
     }
     case 'ConcatV2': {
       const parts = xs.slice(0, -1);

@@ -353,6 +353,10 @@ export function flattenGraphModel(json: GraphModelJson, weights: tf.NamedTensorM
     if (!SUPPORTED_OPS.has(n.op)) {
       throw new WhycamError('UNSUPPORTED_LAYER', `Node '${n.name}' is a ${n.op}, an op whycam cannot explain through (see docs/bringing-your-model.md for the ops it runs).`);
     }
+    // Index arithmetic only: on a feature map (a channel slice, a stack) the gradient would be lost silently.
+    if ((n.op === 'StridedSlice' || n.op === 'Pack') && !['DT_INT32', 'DT_INT64'].includes(n.attr?.T?.type ?? '')) {
+      throw new WhycamError('UNSUPPORTED_LAYER', `Node '${n.name}' is a ${n.op} of ${n.attr?.T?.type ?? 'unknown type'} values; whycam runs it only on shapes and indices (int32), not on feature maps.`);
+    }
     for (const f of FUSED.has(n.op) ? fusedOps(n) : []) {
       if (!['BiasAdd', 'FusedBatchNorm', 'Relu', 'Relu6', 'LeakyRelu', 'Elu', 'Sigmoid', 'Tanh'].includes(f)) {
         throw new WhycamError('UNSUPPORTED_LAYER', `Node '${n.name}' (${n.op}) fuses ${f}, which whycam cannot run.`);

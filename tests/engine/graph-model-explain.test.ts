@@ -32,12 +32,27 @@ async function maps(ex: Explainer, x: tf.Tensor4D, classIndex: number, methods: 
   return r.maps;
 }
 
-/** graph A with ReLU where stock tfjs has no fused-activation gradient (Relu6 in a fused conv). */
+/**
+ * graph A with ReLU where stock tfjs has no fused-activation gradient (Relu6 in a fused conv), and
+ * a zero Pad for the MirrorPad, whose stock gradient (tfjs-core 4.22) drops the reflected borders'
+ * share; MirrorPad's rule has a test of its own below.
+ */
 function graphAForStockGrad(): GraphBuilder {
   const g = graphA();
   const c1 = g.nodes.find((n) => n.name === 'c1/Relu6')!;
   (c1.attr as Record<string, unknown>).fused_ops = attr.strs(['BiasAdd', 'Relu']);
+  g.nodes.find((n) => n.name === 'c3/MirrorPad')!.op = 'Pad';
   return g;
+}
+
+/** Input indices that mirror-pad one axis of length `size` by (before, after), as TensorFlow defines REFLECT and SYMMETRIC. */
+function mirrorIndices(size: number, before: number, after: number, mode: 'REFLECT' | 'SYMMETRIC'): number[] {
+  const off = mode === 'REFLECT' ? 1 : 0;
+  return [
+    ...Array.from({ length: before }, (_, k) => before - 1 - k + off),
+    ...Array.from({ length: size }, (_, k) => k),
+    ...Array.from({ length: after }, (_, k) => size - 1 - off - k),
+  ];
 }
 
 describe.each(['cpu', 'wasm'] as const)('graph models explained (%s)', (backend) => {
@@ -83,6 +98,33 @@ describe.each(['cpu', 'wasm'] as const)('graph models explained (%s)', (backend)
     expect(worst).toBeLessThan(2e-2);
     x.dispose();
     gm.dispose();
+    ex.dispose();
+  });
+
+  test.each(['REFLECT', 'SYMMETRIC'] as const)('MirrorPad (%s): the input gradient folds the borders back, as tf.grad of the same padding written with gather', async (mode) => {
+    const r = seeded(5);
+    const g = new GraphBuilder();
+    const x0 = g.input('image', [-1, 4, 5, 3]);
+    const pads = [0, 0, 2, 1, 1, 2, 0, 0];
+    const mp = g.op('MirrorPad', 'MirrorPad', [x0, g.constant('paddings', [4, 2], pads, 'int32')], { mode: attr.str(mode), Tpaddings: attr.type('DT_INT32') });
+    const w = Array.from({ length: 3 * 3 }, () => r(0.8));
+    const cv = g.op('conv', 'Conv2D', [mp, g.constant('conv/w', [1, 1, 3, 3], w)], { strides: attr.ints([1, 1, 1, 1]), padding: attr.str('VALID'), data_format: attr.str('NHWC'), dilations: attr.ints([1, 1, 1, 1]) });
+    const sq = g.op('sq', 'Mul', [cv, cv]);
+    const gap = g.op('gap', 'Mean', [sq, g.constant('axes', [2], [1, 2], 'int32')], { keep_dims: attr.bool(false), Tidx: attr.type('DT_INT32') });
+    const k = Array.from({ length: 3 * 2 }, () => r(1));
+    g.op('logits', 'MatMul', [gap, g.constant('w', [3, 2], k)], { transpose_a: attr.bool(false), transpose_b: attr.bool(false) });
+    const ex = await Explainer.load({ files: g.files() });
+    const x = image([1, 4, 5, 3], 6);
+    const got = (await maps(ex, x, 1, ['vanilla'])).vanilla!.data;
+    const rows = mirrorIndices(4, 2, 1, mode), cols = mirrorIndices(5, 1, 2, mode);
+    const want = tf.tidy(() => tf.grad((t: tf.Tensor) => {
+      const padded = tf.gather(tf.gather(t, rows, 1), cols, 2);
+      const y = tf.conv2d(padded as tf.Tensor4D, tf.tensor4d(w, [1, 1, 3, 3]), 1, 'valid');
+      return tf.sum(tf.mul(tf.matMul(tf.mean(tf.square(y), [1, 2]) as tf.Tensor2D, tf.tensor2d(k, [3, 2])), tf.oneHot([1], 2)));
+    })(x));
+    expect(relMaxDiff(got, want.dataSync())).toBeLessThan(1e-4);
+    want.dispose();
+    x.dispose();
     ex.dispose();
   });
 

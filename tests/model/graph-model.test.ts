@@ -120,6 +120,11 @@ describe('graph models: what cannot be run is refused', () => {
   };
   test.each([
     ['UNSUPPORTED_LAYER', 'an op whycam has no rules for', (n: Array<{ name: string; op: string }>) => { n.find((x) => x.name === 'act/Tanh')!.op = 'Atan'; }, /Node 'act\/Tanh' is a Atan/],
+    ['UNSUPPORTED_LAYER', 'a StridedSlice on a feature map (its gradient would be lost)', (n: Array<{ name: string; op: string; attr?: Record<string, unknown> }>) => {
+      const t = n.find((x) => x.name === 'act/Tanh')!;
+      t.op = 'StridedSlice';
+      t.attr = { T: { type: 'DT_FLOAT' } };
+    }, /'act\/Tanh' is a StridedSlice of DT_FLOAT values/],
     ['MODEL_CORRUPT', 'a node reading a node that does not exist', (n: Array<{ name: string; input?: string[] }>) => { n.find((x) => x.name === 'act/Tanh')!.input = ['ghost']; }, /'act\/Tanh' reads 'ghost'/],
     ['MODEL_CORRUPT', 'a cycle', (n: Array<{ name: string; input?: string[] }>) => { n.find((x) => x.name === 'act/Tanh')!.input = ['sum/AddN']; }, /cycle/],
     ['UNSUPPORTED_MODEL', 'two outputs', (n: Array<{ name: string; op: string; input?: string[] }>) => { n.push({ name: 'extra', op: 'Relu', input: ['act/Tanh'] }); }, /2 outputs/],
