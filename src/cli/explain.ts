@@ -74,9 +74,9 @@ export async function writeFile(file: string, data: Uint8Array | string): Promis
   }
 }
 
-/** The map at the photo's own size, coloured and blended over it, as PNG bytes. */
-export function renderOverlay(image: ImageInput, map: SaliencyMap, args: ExplainArgs): Uint8Array {
-  const values = normalizeMap(map, { mode: getMethod(map.method).normalize });
+/** The map at the photo's own size, coloured and blended over it, as PNG bytes (`values`: the map already normalised). */
+export function renderOverlay(image: ImageInput, map: SaliencyMap, args: Pick<ExplainArgs, 'colormap' | 'opacity'>,
+  values = normalizeMap(map, { mode: getMethod(map.method).normalize })): Uint8Array {
   const rgba = overlay(image, { data: values, width: map.width, height: map.height }, { colormap: args.colormap, opacity: args.opacity });
   return encodePng(rgba.data, rgba.width, rgba.height);
 }
@@ -90,23 +90,25 @@ function regionText(image: ImageInput, fit: string, r: { x: number; y: number; w
   return 'stretch: the whole photo, stretched';
 }
 
-export async function explainCommand(args: ExplainArgs, io: Output): Promise<void> {
+/** The backend started and the model at `location` loaded with --labels and --range; its errors name the file at fault. */
+export async function loadExplainer(args: Pick<ExplainArgs, 'labels' | 'range' | 'backend'>, location: string): Promise<Explainer> {
   // Everything that needs no tfjs first, so a wrong path fails at once.
-  const image = await readImage(args.image);
-  const location = modelLocation(args.model);
   const source = await modelSourceFromPath(location);
   const labels = args.labels === undefined ? undefined : await readLabels(args.labels);
-
   suppressTfjsNodeBanner();
   await useBackend(args.backend);
-
-  let explainer;
   try {
-    explainer = await Explainer.load(source, { range: args.range, labels });
+    return await Explainer.load(source, { range: args.range, labels });
   } catch (e) {
     // A label count that does not match the outputs is about the labels file, not the model.
     throw about(labels && isWhycamError(e) && e.code === 'BAD_OPTION' ? `--labels ${args.labels as string}` : location, e);
   }
+}
+
+export async function explainCommand(args: ExplainArgs, io: Output): Promise<void> {
+  const image = await readImage(args.image);
+  const location = modelLocation(args.model);
+  const explainer = await loadExplainer(args, location);
   try {
     const result = await explainer.explainAll(image, { class: args.class, methods: args.methods, layer: args.layer, fit: args.fit, methodOptions: args.methodOptions });
     const target = explainer.targetLayer(args.layer);

@@ -86,7 +86,7 @@ export async function auditCommand(args: AuditArgs, io: BatchOutput): Promise<Ex
   }
   const fresh: AuditRecord[] = [];
   const progress = new Progress(process.stderr, todo.length);
-  const pool = new WorkerPool({ args, location }, args.jobs, todo.map((im, id) => ({ type: 'job', id, path: im.path, name: im.name })), (w) => {
+  const pool = new WorkerPool({ args, location }, args.jobs, todo.map((im) => ({ type: 'job', path: im.path, name: im.name })), (w) => {
     const record = withTruth(w, location, truthOf);
     log?.write(record);
     fresh.push(record);
@@ -125,7 +125,7 @@ export async function auditCommand(args: AuditArgs, io: BatchOutput): Promise<Ex
 
   const seconds = (Date.now() - started) / 1000;
   const s = summarize(fresh);
-  const workers = Math.min(args.jobs, Math.max(1, todo.length));
+  const workers = Math.min(args.jobs, todo.length);
   io.out(`Explained ${s.explained} of ${fresh.length} images in ${formatDuration(seconds)} (${(fresh.length / Math.max(seconds, 1e-3)).toFixed(1)} images/s, ${workers} worker${workers === 1 ? '' : 's'})${s.failed.length ? `; ${s.failed.length} failed:` : '.'}`);
   printFailures(io, s.failed);
   if (args.shard) io.out(`Shard ${args.shard.index}/${args.shard.count}: ${mine.length} of ${collection.images.length} images.`);

@@ -36,7 +36,6 @@ export class WorkerPool {
   private restarts = 0;
   private finish!: () => void;
   private fail!: (e: Error) => void;
-  labels: string[] = [];
 
   constructor(
     private readonly setup: WorkerSetup,
@@ -44,7 +43,7 @@ export class WorkerPool {
     jobs: Job[],
     private readonly onResult: (record: WorkerRecord) => void,
   ) {
-    this.queue = [...jobs];
+    this.queue = jobs;
   }
 
   /** Runs every job; resolves when all are done or stop() was called, rejects on a fatal error (the model, the backend). */
@@ -52,7 +51,7 @@ export class WorkerPool {
     return new Promise<void>((resolve, reject) => {
       this.finish = resolve;
       this.fail = reject;
-      const n = Math.max(1, Math.min(this.size, this.queue.length));
+      const n = Math.min(this.size, this.queue.length);
       for (let i = 0; i < n; i++) this.start();
       if (this.queue.length === 0) this.settle();
     });
@@ -92,9 +91,7 @@ export class WorkerPool {
       this.abort(new FatalWorkerError(m.error));
       return;
     }
-    if (m.type === 'ready') {
-      this.labels = m.labels;
-    } else if (m.type === 'result') {
+    if (m.type === 'result') {
       slot.job = null;
       this.onResult(m.record);
     }

@@ -10,7 +10,6 @@ export interface WorkerSetup {
 
 export interface Job {
   type: 'job';
-  id: number;
   path: string;
   name: string;
 }
@@ -24,6 +23,6 @@ export interface SerializedError {
 }
 
 export type FromWorker =
-  | { type: 'ready'; labels: string[] }
+  | { type: 'ready' }
   | { type: 'fatal'; error: SerializedError }
-  | { type: 'result'; id: number; record: WorkerRecord };
+  | { type: 'result'; record: WorkerRecord };

@@ -5,18 +5,14 @@
  */
 import * as path from 'path';
 import { parentPort, workerData } from 'worker_threads';
-import { useBackend } from '../../backend';
 import { isWhycamError } from '../../errors';
 import { Explainer } from '../../explainer';
 import { getMethod, needsTargetLayer } from '../../methods/registry';
 import type { MethodName } from '../../methods/types';
-import { modelSourceFromPath } from '../../node/model-path';
 import { normalizeMap, overlay } from '../../render';
 import { evaluateTrust } from '../../trust/evaluate';
 import { cropToRegion } from '../../image/crop';
-import { readImage, renderOverlay, writeFile } from '../explain';
-import { readLabels } from '../labels';
-import { suppressTfjsNodeBanner } from '../quiet-tfjs';
+import { loadExplainer, readImage, renderOverlay, writeFile } from '../explain';
 import type { FromWorker, Job, SerializedError, WorkerRecord, WorkerSetup } from './protocol';
 import type { MapScores } from './record';
 import { encodeJpeg, thumbnail } from './thumbnail';
@@ -66,11 +62,11 @@ async function explainOne(explainer: Explainer, job: Job): Promise<WorkerRecord>
       record.skipped![m] = result.skipped[m] ?? 'not computed';
       continue;
     }
+    const values = normalizeMap(map, { mode: getMethod(m).normalize });
     const file = path.join(args.out, `${job.name}.${m}.png`);
-    await writeFile(file, renderOverlay(seen, map, args));
+    await writeFile(file, renderOverlay(seen, map, args, values));
     record.overlays![m] = file;
     if (thumb && record.images && args.report !== undefined) {
-      const values = normalizeMap(map, { mode: getMethod(m).normalize });
       const small = overlay(thumb, { data: values, width: map.width, height: map.height }, { colormap: args.colormap, opacity: args.opacity });
       record.images.maps[m] = reportFile(job.name, m);
       await writeFile(path.join(args.report, record.images.maps[m]!), await encodeJpeg({ ...small, channels: 4 }));
@@ -97,11 +93,7 @@ async function explainOne(explainer: Explainer, job: Job): Promise<WorkerRecord>
 async function main(): Promise<void> {
   let explainer: Explainer;
   try {
-    suppressTfjsNodeBanner();
-    const source = await modelSourceFromPath(location);
-    await useBackend(args.backend);
-    const labels = args.labels === undefined ? undefined : await readLabels(args.labels);
-    explainer = await Explainer.load(source, { range: args.range, labels });
+    explainer = await loadExplainer(args, location);
     // A wrong --class or --layer would fail every image alike: fail once, before the first.
     if (args.class !== undefined) explainer.resolveClass(args.class);
     if (args.layer !== undefined && args.methods.some((m) => needsTargetLayer(getMethod(m)))) explainer.targetLayer(args.layer);
@@ -111,11 +103,11 @@ async function main(): Promise<void> {
   }
   port.on('message', (job: Job) => {
     explainOne(explainer, job).then(
-      (record) => post({ type: 'result', id: job.id, record }),
-      (e) => post({ type: 'result', id: job.id, record: { path: job.path, name: job.name, ok: false, error: serialize(e) } }),
+      (record) => post({ type: 'result', record }),
+      (e) => post({ type: 'result', record: { path: job.path, name: job.name, ok: false, error: serialize(e) } }),
     );
   });
-  post({ type: 'ready', labels: explainer.labels });
+  post({ type: 'ready' });
 }
 
 void main();
