@@ -20,7 +20,7 @@ const HEADERS: Record<string, string> = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
-const HASHED = /(\.[0-9a-f]{8,}\.[a-z0-9]+$)|(\/models\/default-[0-9a-f]{8}\/)/i;
+const HASHED = /(\.[0-9a-f]{8,}\.[a-z0-9]+$)|(\/models\/[a-z0-9-]+-[0-9a-f]{8}\/)/i;
 /**
  * The widget (its page, embed.js, the demo) is loaded by other sites, isolated ones among them,
  * whose COEP admits it only with CORP cross-origin; everything else is only ever loaded by our own
@@ -29,7 +29,7 @@ const HASHED = /(\.[0-9a-f]{8,}\.[a-z0-9]+$)|(\/models\/default-[0-9a-f]{8}\/)/i
  */
 const EMBEDDABLE = /^\/widget\//;
 /** The widget's page: framed only by the allowlist's origins (Content-Security-Policy frame-ancestors). */
-const WIDGET_PAGE = /^\/widget\/(index\.html)?$/;
+const WIDGET_PAGE = /^\/widget(\/(index(\.html)?)?)?$/;
 
 /**
  * frame-ancestors from the deployed widget/widget-config.json, read again when the file changes (a

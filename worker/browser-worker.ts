@@ -1,6 +1,6 @@
 /**
  * The browser worker's body, shared by the app's webpack build (entry.browser.ts) and the npm
- * package's worker (entry.package.ts), which differ only in how they name the .wasm files' URLs.
+ * package's worker (package/worker.ts), which differ only in how they name the .wasm files' URLs.
  * Binary choice, best first:
  *   - threaded SIMD when the worker is cross-origin isolated (SharedArrayBuffer exists; the
  *     page needs COOP same-origin + COEP require-corp, and this script COEP require-corp),

@@ -11,6 +11,7 @@ import { errorMessage, showError, status } from '../app/messages';
 import { state } from '../app/state';
 import { $, h } from '../dom';
 import { methodLabel, METHODS, type Method } from '../methods';
+import { pixelsOf } from './picture';
 
 /** Above this, Integrated Gradients' map visibly misses part of the score change. */
 export const LARGE_GAP = 0.05;
@@ -59,7 +60,7 @@ export async function computeExtra(m: Method): Promise<void> {
   status(`Computing ${methodLabel(m)}…`);
   mine.started = true;
   try {
-    await state.client.explain(new ImageData(new Uint8ClampedArray(picture.data), picture.width, picture.height), {
+    await state.client.explain(pixelsOf(picture), {
       class: state.classIndex, methods: [m], topK: 1,
       ...(m === 'layercam' && state.layerCamLayer ? { layer: state.layerCamLayer } : {}),
       onProgress: (p) => { if (current()) showRunning(p); },

@@ -20,6 +20,11 @@ export interface Picture {
   canvas: HTMLCanvasElement;
 }
 
+/** The picture's pixels as the worker takes them; postMessage copies them once (no copy made here). */
+export function pixelsOf(p: Picture): { data: Uint8ClampedArray; width: number; height: number; channels: 4 } {
+  return { data: p.data, width: p.width, height: p.height, channels: 4 };
+}
+
 /** Longest side of a picture kept on the page and sent to the worker. */
 export const MAX_SIDE = 2048;
 

@@ -9,7 +9,7 @@ import { ROOT, state } from '../app/state';
 import { clearError, errorMessage, showError, status } from '../app/messages';
 import { $, h } from '../dom';
 import type { Method } from '../methods';
-import type { Picture } from './picture';
+import { pixelsOf, type Picture } from './picture';
 import { render } from './render';
 import { computeExtra, isExtra } from './extra';
 
@@ -71,7 +71,7 @@ export async function explain(picture: Picture, classIndex?: number): Promise<vo
   if (classIndex === undefined) state.predictions = [];
   render();
   status(classIndex === undefined ? 'Predicting…' : `Explaining “${state.model.labels[classIndex] ?? classIndex}”…`, 0);
-  const image = new ImageData(new Uint8ClampedArray(picture.data), picture.width, picture.height);
+  const image = pixelsOf(picture);
   try {
     const run = state.client.explain(image, { topK: 5, ...(classIndex !== undefined ? { class: classIndex } : {}) }, onStage);
     state.defaults = run.then(() => {}, () => {});

@@ -10,6 +10,7 @@ import { errorMessage } from '../app/messages';
 import { state } from '../app/state';
 import { $, h } from '../dom';
 import { methodLabel, type Method } from '../methods';
+import { pixelsOf } from '../explain/picture';
 import { curvePlot } from './plot';
 
 /** The stages of a check, in the order the engine runs them, for one progress bar. */
@@ -97,7 +98,7 @@ async function check(): Promise<void> {
     await state.defaults;
     if (running !== mine) return;
     mine.started = true;
-    const report = await state.client.evaluate(new ImageData(new Uint8ClampedArray(picture.data), picture.width, picture.height), {
+    const report = await state.client.evaluate(pixelsOf(picture), {
       methods: [method], class: map.classIndex, maps: { [method]: map },
       ...(map.layer ? { layer: map.layer } : {}),
       sanity: { steps: SAMPLED.includes(method) ? 2 : 5 },
