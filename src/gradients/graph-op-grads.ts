@@ -50,6 +50,8 @@ export function graphOpInputGrads(op: GraphOp, inputs: tf.Tensor[], output: tf.T
     });
     return out;
   };
+  // A constant argument (a kernel, a bias, a scale) needs no gradient: skip computing it.
+  const forArg = (i: number, grad: () => tf.Tensor): tf.Tensor | null => ('ref' in layer.args[i] ? grad() : null);
   const x = xs[0];
   switch (n.op) {
     case 'Conv2D':
@@ -73,31 +75,31 @@ export function graphOpInputGrads(op: GraphOp, inputs: tf.Tensor[], output: tf.T
       const [a, b] = [xs[0] as tf.Tensor2D, xs[1] as tf.Tensor2D];
       const g = dy as tf.Tensor2D;
       // C = op(A) op(B): dA = dC op(B)^T (transposed back when A was), dB likewise.
-      const da = ta ? tf.matMul(b, g, tb, true) : tf.matMul(g, b, false, !tb);
-      const db = tb ? tf.matMul(g, a, true, ta) : tf.matMul(a, g, !ta, false);
+      const da = forArg(0, () => (ta ? tf.matMul(b, g, tb, true) : tf.matMul(g, b, false, !tb)));
+      const db = forArg(1, () => (tb ? tf.matMul(g, a, true, ta) : tf.matMul(a, g, !ta, false)));
       return byArg([da, db]);
     }
     case 'BiasAdd':
     case 'Add':
     case 'AddV2':
-      return byArg([sumToShape(dy, xs[0].shape), sumToShape(dy, xs[1].shape)]);
+      return byArg([forArg(0, () => sumToShape(dy, xs[0].shape)), forArg(1, () => sumToShape(dy, xs[1].shape))]);
     case 'AddN':
       return byArg(xs.map(() => tf.clone(dy)));
     case 'Sub':
-      return byArg([sumToShape(dy, xs[0].shape), sumToShape(tf.neg(dy), xs[1].shape)]);
+      return byArg([forArg(0, () => sumToShape(dy, xs[0].shape)), forArg(1, () => sumToShape(tf.neg(dy), xs[1].shape))]);
     case 'Mul':
-      return byArg([sumToShape(tf.mul(dy, xs[1]), xs[0].shape), sumToShape(tf.mul(dy, xs[0]), xs[1].shape)]);
+      return byArg([forArg(0, () => sumToShape(tf.mul(dy, xs[1]), xs[0].shape)), forArg(1, () => sumToShape(tf.mul(dy, xs[0]), xs[1].shape))]);
     case 'RealDiv':
       return byArg([
-        sumToShape(tf.div(dy, xs[1]), xs[0].shape),
-        sumToShape(tf.neg(tf.div(tf.mul(dy, xs[0]), tf.square(xs[1]))), xs[1].shape),
+        forArg(0, () => sumToShape(tf.div(dy, xs[1]), xs[0].shape)),
+        forArg(1, () => sumToShape(tf.neg(tf.div(tf.mul(dy, xs[0]), tf.square(xs[1]))), xs[1].shape)),
       ]);
     case 'Maximum':
     case 'Minimum': {
       // Like TensorFlow's: the gradient goes to the first input where it wins or ties.
       const first = n.op === 'Maximum' ? tf.greaterEqual(xs[0], xs[1]) : tf.lessEqual(xs[0], xs[1]);
       const mask = tf.cast(first, 'float32');
-      return byArg([sumToShape(tf.mul(dy, mask), xs[0].shape), sumToShape(tf.mul(dy, tf.sub(1, mask)), xs[1].shape)]);
+      return byArg([forArg(0, () => sumToShape(tf.mul(dy, mask), xs[0].shape)), forArg(1, () => sumToShape(tf.mul(dy, tf.sub(1, mask)), xs[1].shape))]);
     }
     case 'MaxPool': {
       const p = poolAttrs(n);

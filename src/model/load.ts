@@ -300,10 +300,9 @@ async function fromUrl(url: string, options: LoadOptions, onProgress?: (f: numbe
   const model = await fromArtifacts(json, weightFiles, options);
   let metadata: ModelMetadata | null = null;
   try {
-    const res = await tf.env().platform.fetch(new URL('metadata.json', url).toString());
-    if (res.ok) metadata = (await res.json()) as ModelMetadata;
+    metadata = parseJson<ModelMetadata>(await fetchBytes(new URL('metadata.json', url).toString(), MAX_JSON_BYTES), 'metadata.json');
   } catch {
-    // metadata.json is optional.
+    // metadata.json is optional (and capped like model.json): a missing or unreadable one is ignored.
   }
   return { model, metadata, range: rangeFromMetadata(metadata) } as LoadedAnyModel;
 }
