@@ -4,7 +4,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { WhycamError } from '../errors';
-import { ownActivationSpec } from './activation';
+import { layerActivationSpec, ownActivationSpec } from './activation';
 import { findOpByLayerName, type FlatGraph, type GraphOp } from './graph';
 
 export interface TargetLayer {
@@ -121,8 +121,7 @@ export function analyseCamHead(graph: FlatGraph, target: TargetLayer, numClasses
     return why('CAM needs global average pooling right after the target layer');
   }
   const rest = head.slice(1).filter((o, i, all) => !(isGraphBias(o) && i > 0 && isGraphDense(all[i - 1])));
-  const isSoftmaxAct = (o: GraphOp) => o.className === 'Softmax' || o.className === 'tf:Softmax' ||
-    (o.className === 'Activation' && ['softmax', 'sigmoid', 'linear'].includes(ownActivationSpec(o).kind));
+  const isSoftmaxAct = (o: GraphOp) => ['softmax', 'sigmoid', 'linear'].includes(layerActivationSpec(o)?.kind ?? '');
   const denses = rest.filter((o) => !isSoftmaxAct(o));
   if (denses.length === 0) {
     if (target.channels === numClasses) return { applies: true, kind: 'class-conv' };

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { WhycamError } from '../errors';
-import { ownActivationSpec, splitActivationOf } from '../model/activation';
+import { layerActivationSpec, splitActivationOf } from '../model/activation';
 import type { FlatGraph, GraphOp } from '../model/graph';
 import type { WeightCache } from '../model/weight-cache';
 import { chainWeights, runChain, type FusionPlan } from './fusion';
@@ -154,8 +154,8 @@ export function runForward(graph: FlatGraph, input: tf.Tensor4D, plan: FusionPla
     let logits: tf.Tensor2D;
     let logitsSource: LogitsSource;
     const finalSplit = finalOp ? splitActivationOf(finalOp) : null;
-    const finalActLayer = finalOp && (finalOp.className === 'Softmax' || finalOp.className === 'tf:Softmax' || (finalOp.className === 'Activation' &&
-      ['softmax', 'sigmoid'].includes(ownActivationSpec(finalOp).kind)));
+    // A final softmax or sigmoid of its own (a layer, an Activation, a graph's Softmax or Sigmoid node).
+    const finalActLayer = finalOp && ['softmax', 'sigmoid'].includes(layerActivationSpec(finalOp)?.kind ?? '');
     if (finalSplit && (finalSplit.kind === 'softmax' || finalSplit.kind === 'sigmoid')) {
       logits = preActivations.get(finalOp.index) as tf.Tensor2D;
       logitsSource = { kind: 'pre-activation', op: finalOp.index };

@@ -128,6 +128,29 @@ describe.each(['cpu', 'wasm'] as const)('graph models explained (%s)', (backend)
     ex.dispose();
   });
 
+  test('a final Sigmoid node: the score is the logit before it, the probabilities are its outputs', async () => {
+    const r = seeded(7);
+    const g = new GraphBuilder();
+    const x0 = g.input('image', [-1, 4, 4, 3]);
+    const w = Array.from({ length: 3 * 4 }, () => r(0.8));
+    const cv = g.op('conv', 'Conv2D', [x0, g.constant('conv/w', [1, 1, 3, 4], w)], { strides: attr.ints([1, 1, 1, 1]), padding: attr.str('VALID'), data_format: attr.str('NHWC'), dilations: attr.ints([1, 1, 1, 1]) });
+    const sq = g.op('sq', 'Mul', [cv, cv]);
+    const gap = g.op('gap', 'Mean', [sq, g.constant('axes', [2], [1, 2], 'int32')], { keep_dims: attr.bool(false), Tidx: attr.type('DT_INT32') });
+    const k = Array.from({ length: 4 * 3 }, () => r(1));
+    g.op('out', 'Sigmoid', [g.op('logits', 'MatMul', [gap, g.constant('w', [4, 3], k)], { transpose_a: attr.bool(false), transpose_b: attr.bool(false) })]);
+    const ex = await Explainer.load({ files: g.files() });
+    const x = image([1, 4, 4, 3], 8);
+    const logits = (t: tf.Tensor) => tf.matMul(tf.mean(tf.square(tf.conv2d(t as tf.Tensor4D, tf.tensor4d(w, [1, 1, 3, 4]), 1, 'valid')), [1, 2]) as tf.Tensor2D, tf.tensor2d(k, [4, 3]));
+    const r0 = await ex.explainAll(x, { class: 2, methods: ['vanilla'], topK: 3 });
+    const probs = tf.tidy(() => tf.sigmoid(logits(x)).dataSync());
+    for (const p of r0.predictions) expect(p.probability).toBeCloseTo(probs[p.index], 5);
+    const want = tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(logits(t), tf.oneHot([2], 3))))(x));
+    expect(relMaxDiff(r0.maps.vanilla!.data, want.dataSync())).toBeLessThan(1e-4);
+    want.dispose();
+    x.dispose();
+    ex.dispose();
+  });
+
   test('CAM equals Grad-CAM up to scale on the GAP -> MatMul head; guided Grad-CAM and the five maps exist', async () => {
     const ex = await Explainer.load({ files: graphA().files() });
     expect(ex.describe()).toMatchObject({ targetLayer: 'c3/Relu', cam: { applies: true } });
