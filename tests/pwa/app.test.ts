@@ -42,11 +42,9 @@ test('sample scene -> predictions -> coarse map -> sharp maps; class tap, method
   await expect(page.locator('#progress').evaluate((p) => (p as HTMLProgressElement).value)).resolves.toBe(4);
   await screenshot(page, '02-explained');
 
-  // CAM does not apply to the Teachable Machine head (two Dense layers after GAP), and the page says why.
-  if (model.fixture) {
-    await expect(page.locator('[data-method=cam]').isDisabled()).resolves.toBe(true);
-    await expect(page.locator('#cam-note').textContent()).resolves.toMatch(/^CAM does not apply to this model: .*has 2/);
-  }
+  // CAM applies to the default model's class-conv -> global-average-pooling head: no note says otherwise.
+  await expect(page.locator('[data-method=cam]').isDisabled()).resolves.toBe(false);
+  await expect(page.locator('#cam-note').isHidden()).resolves.toBe(true);
 
   // Grad-CAM chosen by hand stays chosen; the legend names it with its raw scale.
   await page.locator('[data-method=gradcam]').click();
@@ -80,10 +78,10 @@ test('sample scene -> predictions -> coarse map -> sharp maps; class tap, method
     expect(bytes.subarray(1, 4).toString()).toBe('PNG');
   }
 
-  // Compare: all five side by side (CAM says it does not apply).
+  // Compare: all five side by side, CAM among them.
   await page.locator('[data-method=compare]').click();
   await expect(page.locator('#compare figure').count()).resolves.toBe(5);
-  if (model.fixture) await expect(page.locator('#compare figcaption').first().textContent()).resolves.toMatch(/CAM — does not apply/);
+  await expect(page.locator('#compare figcaption').first().textContent()).resolves.toBe('CAM');
   await page.locator('#compare').scrollIntoViewIfNeeded();
   await screenshot(page, '03-compare');
   // Page errors are logged, not asserted: the threaded wasm binary currently fails in its pthreads and the app falls back.

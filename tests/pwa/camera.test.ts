@@ -69,10 +69,6 @@ test('fake camera: live coarse map with its rate, then a capture gives predictio
   await page.locator('#capture').click();
   const stages = await waitForStage(page, 'guided-gradcam');
   expect(stages).toEqual(['prediction', 'class-maps', 'gradient-maps', 'guided-gradcam']);
-  // The scene is a Teachable Machine class-2 photo: that model must say so; another default model only has to name one of its classes.
-  const top = await page.locator('#predictions button .label').first().textContent();
-  if (model.fixture) expect(top).toBe('Class 2');
-  else expect(model.labels).toContain(top);
   await expect(page.locator('#video').isHidden()).resolves.toBe(true);
   await screenshot(page, '07-captured');
 });

@@ -136,13 +136,10 @@ export function builtModels(): Array<{ id: string; name: string; url: string }> 
   return (JSON.parse(fs.readFileSync(path.join(DIST, 'app-config.json'), 'utf8')) as { models: Array<{ id: string; name: string; url: string }> }).models;
 }
 
-/** The default model the build shipped: its labels, and whether it is the Teachable Machine fixture (whose photos we know). */
-export function builtDefaultModel(): { labels: string[]; fixture: boolean } {
-  const config = JSON.parse(fs.readFileSync(path.join(DIST, 'app-config.json'), 'utf8')) as { defaultModel: { url: string } };
-  const dir = path.join(DIST, path.dirname(config.defaultModel.url));
-  const meta = JSON.parse(fs.readFileSync(path.join(dir, 'metadata.json'), 'utf8')) as { labels: string[] };
-  const fixtureWeights = fs.readFileSync(path.join(FIXTURES, 'image-model/weights.bin'));
-  return { labels: meta.labels, fixture: fs.readFileSync(path.join(dir, 'weights.bin')).equals(fixtureWeights) };
+/** The default model the build shipped: its labels. */
+export function builtDefaultModel(): { labels: string[] } {
+  const dir = path.join(DIST, path.dirname(builtModels()[0].url));
+  return { labels: (JSON.parse(fs.readFileSync(path.join(dir, 'metadata.json'), 'utf8')) as { labels: string[] }).labels };
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {
