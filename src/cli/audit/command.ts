@@ -130,6 +130,9 @@ export async function auditCommand(args: AuditArgs, io: BatchOutput): Promise<Ex
   printFailures(io, s.failed);
   if (args.shard) io.out(`Shard ${args.shard.index}/${args.shard.count}: ${mine.length} of ${collection.images.length} images.`);
   if (previous.length) io.out(`Resumed: ${mine.length - todo.length} already done, kept from ${logFile}.`);
+  const earlier = previous.filter((r) => !r.ok && !fresh.some((f) => f.path === r.path)).length;
+  // They decide the exit code too: say so, rather than exit 8 after a run that listed no failure.
+  if (earlier) io.out(`${earlier} image${earlier === 1 ? '' : 's'} failed in the earlier run and ${earlier === 1 ? 'was' : 'were'} not retried (their lines are in ${logFile}; delete them to retry).`);
   if (collection.ignored) io.out(`Ignored ${collection.ignored} file${collection.ignored === 1 ? '' : 's'} not named ${IMAGE_EXTENSIONS.join(', ')}.`);
   const all = summarize(records);
   if (all.withTruth) io.out(`Accuracy: ${all.correct}/${all.withTruth} (${percent(all.correct, all.withTruth)}) against --truth ${args.truth}.`);
