@@ -11,7 +11,7 @@
  *
  * `whycam.explain(...)` alone embeds a widget at the end of the page on first use.
  * Messages go only to the widget's origin; only the widget's own frame is listened to.
- * A widget that does not answer the hello within `timeout` (10 s) fails `ready` and every
+ * A widget that does not answer the hello within `timeout` (10 s) of its frame loading (30 s if it never loads) fails `ready` and every
  * `explain` with ORIGIN_NOT_ALLOWED (reachable, but this page is not on its allowlist) or
  * WIDGET_UNREACHABLE, rather than leaving them pending.
  */
@@ -118,14 +118,16 @@ export class Widget {
       this.arm();
     });
     parent.append(f);
-    this.arm();
+    // The wait for an answer starts when the frame has loaded; this one only covers a frame that never
+    // does, so a widget page slow to arrive is not taken for a refusal.
+    this.arm(Math.max(this.timeoutMs, 30_000));
   }
 
   /** (Re)starts the wait for the widget's first answer. */
-  private arm(): void {
+  private arm(ms = this.timeoutMs): void {
     if (this.answered) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.giveUp(), this.timeoutMs);
+    this.timer = setTimeout(() => void this.giveUp(), ms);
   }
 
   /** No answer in time: tell a page off the allowlist from a widget that cannot be reached. */
