@@ -336,7 +336,16 @@ export function widgetConfigFrom(env: string | undefined): WidgetConfig {
  * page). IPv6 literals have no CSP source syntax and are left out (framing from them is refused).
  */
 export function frameAncestors(rules: readonly string[]): string {
-  if (rules.includes('*')) return 'frame-ancestors *';
-  const sources = rules.filter((r) => !r.includes('['));
+  // Only well-formed origins reach the header: a stray ';' or newline in a deployer's config would
+  // add directives or break the response.
+  const valid = rules.flatMap((r) => {
+    try {
+      return [parseOriginRule(r)];
+    } catch {
+      return [];
+    }
+  });
+  if (valid.includes('*')) return 'frame-ancestors *';
+  const sources = valid.filter((r) => !r.includes('['));
   return ['frame-ancestors', "'self'", ...sources].join(' ');
 }

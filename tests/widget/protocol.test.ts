@@ -159,4 +159,8 @@ describe('frame-ancestors from the allowlist', () => {
     expect(frameAncestors(['https://a.example', '*'])).toBe('frame-ancestors *');
     expect(frameAncestors([])).toBe("frame-ancestors 'self'");
   });
+
+  test('a rule that is not an origin never reaches the header (no extra directive, no line break)', () => {
+    expect(frameAncestors(['https://a.example; script-src *', 'https://b.example\r\nX-Evil: 1', ' https://C.example/ '])).toBe("frame-ancestors 'self' https://c.example");
+  });
 });
