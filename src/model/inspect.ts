@@ -6,6 +6,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { WhycamError } from '../errors';
 import { layerActivationSpec, ownActivationSpec } from './activation';
 import { findOpByLayerName, type FlatGraph, type GraphOp } from './graph';
+import { poolAttrs, type GraphNodeLayer } from './graph-model';
 
 export interface TargetLayer {
   /** Op index in the flat graph. */
@@ -42,7 +43,7 @@ function isGlobalAveragePooling(graph: FlatGraph, op: GraphOp): boolean {
   const inShape = graph.shapes[op.inputs[0]];
   const outShape = graph.shapes[op.outputs[0]];
   if (op.className === 'tf:AvgPool') return inShape.length === 4 && outShape[1] === 1 && outShape[2] === 1 && (inShape[1] ?? 0) * (inShape[2] ?? 0) > 0 &&
-    ((op.layer as unknown as { node: { attr?: { ksize?: { list?: { i?: unknown[] } } } } }).node.attr?.ksize?.list?.i ?? []).slice(1, 3).map(Number).join() === `${inShape[1]},${inShape[2]}`;
+    poolAttrs((op.layer as unknown as GraphNodeLayer).node).filterSize.join() === `${inShape[1]},${inShape[2]}`;
   if (op.className === 'tf:Mean') {
     const axes = (op.layer as unknown as { constantAt(i: number): tf.Tensor | null }).constantAt(1);
     return !!axes && inShape.length === 4 && Array.from(axes.dataSync()).map((a) => (a < 0 ? a + 4 : a)).sort().join() === '1,2';
