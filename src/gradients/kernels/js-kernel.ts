@@ -12,11 +12,17 @@ export interface JsKernel<A> {
   outputShape(inputs: Record<string, TensorInfo>, attrs: A): number[];
   /** Fills `out` (float32, zero-initialised only if the loop does it) from the float32 inputs. */
   run(inputs: Record<string, Float32Array>, shapes: Record<string, number[]>, attrs: A, out: Float32Array): void;
+  /**
+   * On the wasm backend, a faster route (a SIMD kernel on the heap) that fills `out` and returns
+   * true, or returns false to leave it to `run`.
+   */
+  onHeap?(backend: BackendWasm, inputs: Record<string, TensorInfo>, attrs: A, out: TensorInfo): boolean;
 }
 
 /** A kernel with several float32 outputs (e.g. a value and its statistics). */
 export interface JsKernelOutputs<A> {
   name: string;
+  onHeap?(backend: BackendWasm, inputs: Record<string, TensorInfo>, attrs: A, outs: TensorInfo[]): boolean;
   outputShapes(inputs: Record<string, TensorInfo>, attrs: A): number[][];
   run(inputs: Record<string, Float32Array>, shapes: Record<string, number[]>, attrs: A, outs: Float32Array[]): void;
 }
@@ -35,6 +41,7 @@ function register<A>(k: JsKernelOutputs<A>, single: boolean): void {
     const b = backend as BackendWasm;
     const ins = inputs as Record<string, TensorInfo>;
     const outs = k.outputShapes(ins, attrs as unknown as A).map((shape) => b.makeOutput(shape, 'float32'));
+    if (k.onHeap?.(b, ins, attrs as unknown as A, outs)) return result(outs);
     // Heap views only after the allocations above (they may grow the heap and detach older views).
     const views = Object.fromEntries(Object.entries(ins).map(([name, t]) => [name, b.typedArrayFromHeap(t) as Float32Array]));
     k.run(views, shapesOf(ins), attrs as unknown as A, outs.map((t) => b.typedArrayFromHeap(t) as Float32Array));
@@ -58,6 +65,7 @@ export function registerJsKernel<A>(k: JsKernel<A>): void {
   register<A>({
     name: k.name,
     outputShapes: (inputs, attrs) => [k.outputShape(inputs, attrs)],
+    onHeap: k.onHeap ? (backend, inputs, attrs, outs) => k.onHeap!(backend, inputs, attrs, outs[0]) : undefined,
     run: (inputs, shapes, attrs, outs) => k.run(inputs, shapes, attrs, outs[0]),
   }, true);
 }
