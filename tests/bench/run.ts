@@ -10,6 +10,10 @@
  * (one top-level key per runtime, around `models`). `--readme` rewrites the table in docs/performance.md.
  * The methods beyond the five (Grad-CAM++, Layer-CAM, Score-CAM, SmoothGrad, Integrated Gradients)
  * are timed alone, `--beyond-runs` times each (default 3, 1 with --quick; 0 skips them).
+ * Then the PyTorch side (tests/pytorch/same_work.py, Debian's python3-torch, one thread): the same
+ * work on the same networks, weights and preprocessed image — forward, Grad-CAM, the vanilla and the
+ * guided input gradient, Guided Grad-CAM — with whycam/PyTorch ratios per runtime (skipped, with a
+ * line saying so, where python3-torch is not installed; `--pytorch-runs 0` skips it too).
  * Last, the batch row (tests/bench/batch.ts): `--batch-images N` images (default 200, 40 with
  * --quick; 0 skips it) through `whycam explain <folder>` with --jobs 1 and 2 against one
  * `whycam explain <file>` per image (`--batch-separate N` of them, default all, 10 with --quick).
@@ -26,6 +30,7 @@ import type { SuiteResult } from './suite';
 import { ZOO } from './zoo';
 import { SHIPPED, SHIPPED_DIRS, type Shipped } from './shipped';
 import { buildPage } from './page-build';
+import { torchVersion, type SameWorkResult } from '../pytorch/torch-side';
 
 const ROOT = path.resolve(__dirname, '../..');
 const TM_DIR = path.resolve(ROOT, '../shared/fixtures/teachable-machine/image-model');
@@ -46,6 +51,7 @@ const { values: args } = parseArgs({
     soak: { type: 'string' },
     'batch-images': { type: 'string' },
     'batch-separate': { type: 'string' },
+    'pytorch-runs': { type: 'string' },
   },
 });
 
@@ -153,6 +159,59 @@ function table(title: string, ms: Record<string, ModelResult>): string {
   return rows.join('\n');
 }
 
+/** What `libblas.so.3` resolves to: PyTorch's non-mkldnn convolutions run on it (reference BLAS is ~4x slower than OpenBLAS). */
+function blasInUse(): string {
+  try {
+    return fs.realpathSync('/usr/lib/x86_64-linux-gnu/libblas.so.3');
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The PyTorch side, one fresh process a model (tests/bench/pytorch-one.ts). */
+function runPytorch(): { info: Record<string, unknown>; models: Record<string, SameWorkResult | { error: string }> } | { skipped: string } {
+  const torchRuns = Number(args['pytorch-runs'] ?? runs);
+  if (!torchRuns) return { skipped: 'PyTorch side skipped (--pytorch-runs 0)' };
+  const torch = torchVersion();
+  if ('missing' in torch) return { skipped: `PyTorch side skipped: ${torch.missing}` };
+  const blas = blasInUse();
+  log(`== pytorch ${torch.version} (one thread; BLAS ${blas})`);
+  const out: Record<string, SameWorkResult | { error: string }> = {};
+  for (const model of models) {
+    try {
+      const text = execFileSync(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, 'pytorch-one.ts'), JSON.stringify({ model, runs: torchRuns })],
+        { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      const line = text.split('\n').find((l) => l.startsWith('RESULT '));
+      out[model] = line ? JSON.parse(line.slice(7)) as SameWorkResult : { error: 'no result' };
+    } catch (e) {
+      out[model] = { error: (e as Error).message.split('\n')[0] };
+    }
+    const r = out[model];
+    log('error' in r && r.error ? `  pytorch: ${model}: ${r.error}` : `  pytorch: ${model}: forward ${fmt((r as SameWorkResult).forward_ms)} ms, first map ${fmt((r as SameWorkResult).first_map_ms)} ms, full ${fmt((r as SameWorkResult).full_ms)} ms (${(r as SameWorkResult).layout})`);
+  }
+  return { info: { torch: torch.version, threads: 1, blas, runs: torchRuns }, models: out };
+}
+
+function pytorchTable(torch: Record<string, SameWorkResult | { error: string }>, ours: Partial<Record<Runtime, Record<string, ModelResult>>>): string {
+  const rts = RUNTIMES.filter((rt) => ours[rt]);
+  const rows = [
+    '| model | PyTorch layout | PyTorch forward ms | PyTorch first map ms | PyTorch full ms | ' + rts.map((rt) => `${rt} first map / PyTorch | ${rt} all 5 / PyTorch full`).join(' | ') + ' |',
+    `|---|---|---:|---:|---:|${rts.map(() => '---:|---:').join('|')}|`,
+  ];
+  for (const [name, r] of Object.entries(torch)) {
+    if ('error' in r && r.error) {
+      rows.push(`| ${name} | ${r.error.slice(0, 80)} |`);
+      continue;
+    }
+    const t = r as SameWorkResult;
+    rows.push(`| ${name} | ${t.layout} | ${fmt(t.forward_ms)} | ${fmt(t.first_map_ms)} | ${fmt(t.full_ms)} | ${rts.map((rt) => {
+      const o = ours[rt]?.[name];
+      return `${ratio(o?.first_map_ms, t.first_map_ms)} | ${ratio(o?.all_methods_ms, t.full_ms)}`;
+    }).join(' | ')} |`);
+  }
+  return rows.join('\n');
+}
+
 /** The batch row: tests/bench/batch.ts in its own process (it spawns the CLI); its table and JSON. */
 function runBatch(): { table: string; json: unknown } | null {
   const images = Number(args['batch-images'] ?? (quick ? 40 : 200));
@@ -193,6 +252,9 @@ function runBatch(): { table: string; json: unknown } | null {
       soak: Object.values(perModel).map((v) => v.soak).find((s) => s) ?? null,
     };
   }
+  const torch = runPytorch();
+  output.pytorch = 'skipped' in torch ? { skipped: torch.skipped } : { ...torch.info, models: torch.models };
+  if ('skipped' in torch) log(torch.skipped);
   const batch = runBatch();
   if (batch) output.batch = batch.json;
   const env = environment(chromiumVersion);
@@ -205,7 +267,10 @@ function runBatch(): { table: string; json: unknown } | null {
   });
   const soaks = runtimes.map((rt) => (output[rt] as { soak: unknown }).soak).filter(Boolean)
     .map((s) => { const k = s as { model: string; explanations: number; tensors: number[]; wasm_heap_mb: number[] }; return `soak ${k.model} x${k.explanations}: tensors ${k.tensors.join(', ')}; wasm heap MB ${k.wasm_heap_mb.map((v) => v?.toFixed(0)).join(', ')}`; });
-  const text = [`${env.machine}; ${env.node}; ${env.chromium ?? 'no chromium'}; tfjs ${env.tfjs}; ${env.date}${quick ? ' (--quick)' : ''}; ${env.seconds} s`, '', ...tables.flatMap((t) => [t, '']), ...soaks,
+  const oursByRuntime = Object.fromEntries(runtimes.map((rt) => [rt, (output[rt] as { models: Record<string, ModelResult> }).models]));
+  const torchText = 'skipped' in torch ? [torch.skipped, '']
+    : [`**PyTorch ${torch.info.torch}, one thread, the same work** on the same weights and image (first map: forward + Grad-CAM; full: also the vanilla and the guided input gradient and Guided Grad-CAM, which whycam's "all 5" request computes; the faster of NCHW and channels_last; BLAS ${torch.info.blas}). Ratios are whycam / PyTorch: below 1 means whycam is faster.`, '', pytorchTable(torch.models, oursByRuntime), ''];
+  const text = [`${env.machine}; ${env.node}; ${env.chromium ?? 'no chromium'}; tfjs ${env.tfjs}; ${env.date}${quick ? ' (--quick)' : ''}; ${env.seconds} s`, '', ...tables.flatMap((t) => [t, '']), ...torchText, ...soaks,
     ...(batch ? ['', `batch (the default model, ${(batch.json as { images: number }).images} images, whole commands, start-up included):`, '', batch.table] : [])].join('\n');
   process.stdout.write(`${text}\n`);
   if (args.json) fs.writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);

@@ -111,7 +111,7 @@ describe('parity with PyTorch autograd', () => {
       const result = await ex.explainAll(x, { methods: ['gradcam', 'vanilla', 'guided', 'guided-gradcam'] });
       x.dispose();
       const dump = path.join(work, `${c.name.split(' ')[0]}-${Math.random().toString(36).slice(2)}`);
-      const torchRun = runSameWork({ modelJson, target: ex.targetLayer()!.name, input, classIndex: result.classIndex, runs: 0, dump });
+      const torchRun = runSameWork({ modelJson, target: ex.targetLayer()!.name, input, classIndex: result.classIndex, runs: 0, dump, layouts: ['nchw'] });
       expect(torchRun.error).toBeUndefined();
       expect(torchRun.class).toBe(result.classIndex);
 

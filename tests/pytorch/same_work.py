@@ -10,10 +10,12 @@ gradients pass) and Guided Grad-CAM. Native autograd throughout; the guided pass
 graph walked again with a hook on every ReLU-family output that drops negative gradients.
 
   same_work.py --model <dir/model.json> --target <layer name> [--runs N] [--threads 1]
-               [--input <float32 NHWC file>] [--dump <dir>] [--json <file>]
+               [--input <float32 NHWC file>] [--layouts nchw,channels_last] [--dump <dir>] [--json <file>]
 
 Prints one line of JSON (medians after a warm-up; ms): forward_ms, first_map_ms (forward +
-Grad-CAM), full_ms (all of it). --dump writes the maps as float32 little-endian files
+Grad-CAM), full_ms (all of it), for each memory layout and, at the top, for the layout whose
+full request is faster (PyTorch's best on this model). The weights are plain tensors (no
+requires_grad), which lets PyTorch take its inference convolutions. --dump writes the maps as float32 little-endian files
 (probabilities, gradcam [h*w], vanilla and guided [H*W*C], NHWC) for the parity test.
 
 Debian's python3-torch (1.13) is enough; nothing is downloaded.
@@ -129,9 +131,14 @@ class Net:
         self.params = {}
         return self
 
+    channels_last = False
+
     def param(self, key, make):
         if key not in self.params:
-            self.params[key] = make()
+            value = make()
+            if self.channels_last and isinstance(value, torch.Tensor) and value.dim() == 4:
+                value = value.contiguous(memory_format=torch.channels_last)
+            self.params[key] = value
         return self.params[key]
 
     def __call__(self, x):
@@ -322,6 +329,20 @@ def median(values):
     return statistics.median(values) if values else None
 
 
+def measure(net, x, runs, class_index):
+    """Medians over runs of the stock forward (no_grad), forward + Grad-CAM, and the whole request."""
+    fwd, first, full = [], [], []
+    for _ in range(runs):
+        t = time.perf_counter()
+        with torch.no_grad():
+            net(x)
+        fwd.append((time.perf_counter() - t) * 1000)
+        f, g, _ = request(net, x, class_index)
+        first.append(f)
+        full.append(g)
+    return {'forward_ms': median(fwd), 'first_map_ms': median(first), 'full_ms': median(full)}
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--model', required=True)
@@ -332,6 +353,8 @@ def main():
     p.add_argument('--class', dest='class_index', type=int)
     p.add_argument('--dump')
     p.add_argument('--json')
+    p.add_argument('--layouts', default='nchw,channels_last',
+                   help='PyTorch memory formats to time; the faster full request is reported')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.set_grad_enabled(True)
@@ -339,41 +362,40 @@ def main():
     model_dir = os.path.dirname(os.path.abspath(a.model))
     topology = spec['modelTopology']
     strip_final_softmax(topology)
-    net = Net(topology, read_weights(model_dir, spec['weightsManifest']), a.target).prepare()
-    shape = find_input_shape(topology)
-    h, w, ch = shape
+    weights = read_weights(model_dir, spec['weightsManifest'])
+    h, w, ch = find_input_shape(topology)
     if a.input:
         nhwc = np.fromfile(a.input, dtype='<f4').reshape(1, h, w, ch)
     else:
         yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
         nhwc = np.stack([xx / w * 2 - 1, yy / h * 2 - 1, np.sin((xx + yy) / 9)], axis=-1)[None, :, :, :ch].astype(np.float32)
-    x = torch.from_numpy(np.ascontiguousarray(nhwc.transpose(0, 3, 1, 2)))
+    x_nchw = torch.from_numpy(np.ascontiguousarray(nhwc.transpose(0, 3, 1, 2)))
 
-    def forward():
-        with torch.no_grad():
-            return net(x)
-
-    try:
-        forward()
-        _, _, maps = request(net, x, a.class_index)
-    except Unsupported as e:
-        print(json.dumps({'error': f'unsupported: {e}'}))
-        return 3
-    if net.recorded is None:
-        print(json.dumps({'error': f'no layer named {a.target}'}))
-        return 3
-    fwd, first, full = [], [], []
-    for _ in range(a.runs):
-        t = time.perf_counter()
-        forward()
-        fwd.append((time.perf_counter() - t) * 1000)
-        f, g, _ = request(net, x, a.class_index)
-        first.append(f)
-        full.append(g)
-    result = {
-        'torch': torch.__version__, 'threads': torch.get_num_threads(), 'runs': a.runs, 'class': maps['c'],
-        'forward_ms': median(fwd), 'first_map_ms': median(first), 'full_ms': median(full),
-    }
+    result = {'torch': torch.__version__, 'threads': torch.get_num_threads(), 'runs': a.runs, 'layouts': {}}
+    maps = None
+    for layout in a.layouts.split(','):
+        net = Net(topology, weights, a.target).prepare()
+        x = x_nchw
+        if layout == 'channels_last':
+            net.channels_last = True
+            x = x_nchw.contiguous(memory_format=torch.channels_last)
+        try:
+            with torch.no_grad():
+                net(x)
+            _, _, layout_maps = request(net, x, a.class_index)  # also the warm-up
+        except Unsupported as e:
+            print(json.dumps({'error': f'unsupported: {e}'}))
+            return 3
+        if net.recorded is None:
+            print(json.dumps({'error': f'no layer named {a.target}'}))
+            return 3
+        maps = maps or layout_maps
+        if a.runs > 0:
+            result['layouts'][layout] = measure(net, x, a.runs, a.class_index)
+    result['class'] = maps['c']
+    if result['layouts']:
+        best = min(result['layouts'], key=lambda k: result['layouts'][k]['full_ms'])
+        result.update(layout=best, **result['layouts'][best])
     if a.dump:
         os.makedirs(a.dump, exist_ok=True)
         to_nhwc = lambda t: t.detach()[0].permute(1, 2, 0).contiguous().numpy()

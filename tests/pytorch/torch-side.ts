@@ -46,16 +46,24 @@ export interface SameWorkOptions {
   classIndex?: number;
   /** Writes the maps here (probabilities, gradcam, vanilla, guided, ggc .f32). */
   dump?: string;
+  /** PyTorch memory formats to time (default both; the faster full request is reported). */
+  layouts?: Array<'nchw' | 'channels_last'>;
 }
 
-export interface SameWorkResult {
+export interface SameWorkTimes {
+  forward_ms: number;
+  first_map_ms: number;
+  full_ms: number;
+}
+
+export interface SameWorkResult extends Partial<SameWorkTimes> {
   torch: string;
   threads: number;
   runs: number;
   class: number;
-  forward_ms: number;
-  first_map_ms: number;
-  full_ms: number;
+  /** The faster layout, whose times are at the top level. */
+  layout?: string;
+  layouts?: Record<string, SameWorkTimes>;
   gradcam_shape?: number[];
   error?: string;
 }
@@ -70,6 +78,7 @@ export function runSameWork(o: SameWorkOptions): SameWorkResult {
   }
   if (o.classIndex !== undefined) args.push('--class', String(o.classIndex));
   if (o.dump) args.push('--dump', o.dump);
+  if (o.layouts) args.push('--layouts', o.layouts.join(','));
   try {
     const out = execFileSync(TORCH_PYTHON, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OMP_NUM_THREADS: String(o.threads ?? 1) } });
     return JSON.parse(out.trim().split('\n').pop() as string) as SameWorkResult;
