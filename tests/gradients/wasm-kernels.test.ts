@@ -337,7 +337,8 @@ describe('MaxPoolGrad', () => {
   }
 
   test('wasm vs tfjs-backend-cpu: same winners (first maximum), padding never wins', async () => {
-    const geoms = [[1, 7, 8, 3], [2, 9, 6, 2]];
+    // Fewer than 4 channels run in JS; 4 and more on SIMD in groups of 4 (6 and 9: with a JS tail).
+    const geoms = [[1, 7, 8, 3], [2, 9, 6, 2], [1, 6, 7, 4], [1, 7, 6, 6], [2, 5, 6, 9]];
     const filterSizes: [number, number][] = [[2, 2], [3, 3], [2, 3], [1, 1]];
     const pads: Pad[] = ['same', 'valid', 1, [[0, 0], [1, 0], [0, 2], [0, 0]]];
     let seed = 300;
@@ -369,6 +370,19 @@ describe('MaxPoolGrad', () => {
       expectClose(await runKernel('wasm', 'MaxPoolGrad', inputs, attrs), await runKernel('cpu', 'MaxPoolGrad', inputs, attrs),
         `MaxPoolGrad dimRoundingMode=${dimRoundingMode}`, 1e-6);
     }
+  });
+
+  test('on SIMD too, NaN and -Infinity never win and a window of only those passes nothing', async () => {
+    // 4 channels (one SIMD group): channel k of cell i is [NaN, 1, -Inf, NaN, NaN, -5, -Inf, -Inf] rotated by k.
+    const cells = [NaN, 1, -Infinity, NaN, NaN, -5, -Infinity, -Infinity];
+    const values = new Float32Array(32);
+    for (let i = 0; i < 8; i++) for (let k = 0; k < 4; k++) values[i * 4 + k] = cells[(i + 2 * k) % 8];
+    const inputs = { dy: rand([1, 1, 2, 4], 1), input: { values, shape: [1, 2, 4, 4], dtype: 'float32' } as Spec, output: rand([1, 1, 2, 4], 0) };
+    const attrs = { filterSize: 2, strides: 2, pad: 'valid' };
+    const w = await runKernel('wasm', 'MaxPoolGrad', inputs, attrs);
+    const c = await runKernel('cpu', 'MaxPoolGrad', inputs, attrs);
+    expect(Array.from(w.values)).toEqual(Array.from(c.values));
+    expect(Array.from(w.values).filter((v) => v !== 0).length).toBeGreaterThan(0);
   });
 
   test('NaN and -Infinity never win; a window of only those passes nothing', async () => {

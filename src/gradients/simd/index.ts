@@ -10,6 +10,8 @@ import { SHARED, UNSHARED } from './binaries.generated';
 export interface SimdKernels {
   /** The ReLU family's backward on `groups` x 4 floats from byte offsets z, dy to dx (see kernels.wat). */
   relu_backward(z: number, dy: number, dx: number, groups: number, lower: number, upper: number, slope: number, guided: number): void;
+  /** One max-pooling window's backward for `groups` x 4 channels (byte offsets and strides; see kernels.wat). */
+  maxpool_grad_window(x: number, dx: number, dy: number, groups: number, rows: number, cols: number, rowStride: number, colStride: number): void;
 }
 
 // The WebAssembly API as used here (src/ compiles without the DOM library, which declares it).

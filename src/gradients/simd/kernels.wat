@@ -36,4 +36,53 @@
         (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
         (local.set $dx (i32.add (local.get $dx) (i32.const 16)))
         (br $next))))
+;; One max-pooling window's backward, 4 channels at a time: per channel, the first strictly
+  ;; greatest value of the window (row-major; NaN and -Infinity never win) receives dy, added to dx.
+  ;; $x and $dx: byte offsets of the window's first cell (channel 0) in the input and in dx (same
+  ;; layout); $dy: this output's dy (channel 0); strides in bytes.
+  (func (export "maxpool_grad_window")
+    (param $x i32) (param $dx i32) (param $dy i32) (param $groups i32)
+    (param $rows i32) (param $cols i32) (param $rowStride i32) (param $colStride i32)
+    (local $g i32) (local $r i32) (local $c i32) (local $off i32) (local $at_i i32)
+    (local $best v128) (local $at v128) (local $v v128) (local $gt v128)
+    (block $groups_done
+      (loop $group
+        (br_if $groups_done (i32.ge_u (local.get $g) (i32.shl (local.get $groups) (i32.const 4))))
+        (local.set $best (f32x4.splat (f32.const -inf)))
+        (local.set $at (i32x4.splat (i32.const -1)))
+        (local.set $r (i32.const 0))
+        (block $rows_done
+          (loop $row
+            (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rows)))
+            (local.set $c (i32.const 0))
+            (block $cols_done
+              (loop $col
+                (br_if $cols_done (i32.ge_u (local.get $c) (local.get $cols)))
+                (local.set $off (i32.add (local.get $g)
+                  (i32.add (i32.mul (local.get $r) (local.get $rowStride)) (i32.mul (local.get $c) (local.get $colStride)))))
+                (local.set $v (v128.load align=4 (i32.add (local.get $x) (local.get $off))))
+                (local.set $gt (f32x4.gt (local.get $v) (local.get $best)))
+                (local.set $best (v128.bitselect (local.get $v) (local.get $best) (local.get $gt)))
+                (local.set $at (v128.bitselect
+                  (i32x4.add (i32x4.splat (local.get $off)) (v128.const i32x4 0 4 8 12))
+                  (local.get $at) (local.get $gt)))
+                (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                (br $col)))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $row)))
+        ;; Scatter: each lane's winner (if any) gets its dy.
+        (local.set $at_i (i32x4.extract_lane 0 (local.get $at)))
+        (if (i32.ge_s (local.get $at_i) (i32.const 0)) (then (call $add (i32.add (local.get $dx) (local.get $at_i)) (i32.add (local.get $dy) (local.get $g)))))
+        (local.set $at_i (i32x4.extract_lane 1 (local.get $at)))
+        (if (i32.ge_s (local.get $at_i) (i32.const 0)) (then (call $add (i32.add (local.get $dx) (local.get $at_i)) (i32.add (local.get $dy) (i32.add (local.get $g) (i32.const 4))))))
+        (local.set $at_i (i32x4.extract_lane 2 (local.get $at)))
+        (if (i32.ge_s (local.get $at_i) (i32.const 0)) (then (call $add (i32.add (local.get $dx) (local.get $at_i)) (i32.add (local.get $dy) (i32.add (local.get $g) (i32.const 8))))))
+        (local.set $at_i (i32x4.extract_lane 3 (local.get $at)))
+        (if (i32.ge_s (local.get $at_i) (i32.const 0)) (then (call $add (i32.add (local.get $dx) (local.get $at_i)) (i32.add (local.get $dy) (i32.add (local.get $g) (i32.const 12))))))
+        (local.set $g (i32.add (local.get $g) (i32.const 16)))
+        (br $group))))
+
+  ;; *dst += *src (f32).
+  (func $add (param $dst i32) (param $src i32)
+    (f32.store (local.get $dst) (f32.add (f32.load (local.get $dst)) (f32.load (local.get $src)))))
 )
