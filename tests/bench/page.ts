@@ -57,17 +57,23 @@ self.whycamBench = async (config: PageConfig) => {
 };
 
 /**
- * Per-kernel time of one forward pass (stock model.predict) and of one full Guided Grad-CAM
- * (image in to map out), by tf.profile: the median over `runs` profiled runs after a warm-up,
- * summed by kernel name. Tells where threads help and where per-op overhead dominates.
+ * Per-kernel time, by tf.profile, of: the stock forward pass (model.predict); our forward alone
+ * (an explain request stopped after its prediction); a request for the vanilla gradient, one for
+ * the guided gradient (each: forward + that backward pass); and all five methods. Medians over
+ * `runs` profiled runs after a warm-up, summed by kernel name.
  */
 self.whycamProfile = async (config) => {
   await useBackend('wasm');
   const { model, explainer } = await benchModel(config).load();
   const image = benchImage(explainer.input.height, explainer.input.width);
   const x = tf.randomUniform([1, explainer.input.height, explainer.input.width, explainer.input.channels], -1, 1, 'float32', 7);
-  const forward = async () => { const y = model.predict(x) as tf.Tensor; await y.data(); y.dispose(); };
-  const full = async () => { await explainer.explainAll(image, { methods: ['cam', 'gradcam', 'guided-gradcam'] }); };
+  const stockForward = async () => { const y = model.predict(x) as tf.Tensor; await y.data(); y.dispose(); };
+  const forward = async () => {
+    const it = explainer.explain(image, { methods: ['vanilla'] });
+    await it.next(); // the prediction stage: the forward pass and the probabilities
+    await it.return(undefined);
+  };
+  const request = (methods?: Array<'vanilla' | 'guided'>) => async () => { await explainer.explainAll(image, methods ? { methods } : {}); };
   const profileOf = async (f: () => Promise<void>) => {
     for (let i = 0; i < 3; i++) await f();
     const perRun: Array<Map<string, { ms: number; calls: number }>> = [];
@@ -98,8 +104,11 @@ self.whycamProfile = async (config) => {
     model: config.model,
     isolated: Boolean(self.crossOriginIsolated),
     threads: self.crossOriginIsolated ? self.navigator.hardwareConcurrency / 2 : 1,
+    stock_forward: await profileOf(stockForward),
     forward: await profileOf(forward),
-    full: await profileOf(full),
+    vanilla_request: await profileOf(request(['vanilla'])),
+    guided_request: await profileOf(request(['guided'])),
+    all_five: await profileOf(request()),
   };
   x.dispose();
   explainer.dispose(); // disposes the model too

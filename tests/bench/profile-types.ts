@@ -11,6 +11,13 @@ export interface KernelProfile {
   model: string;
   isolated: boolean;
   threads: number;
+  /** Stock model.predict. */
+  stock_forward: KernelTimes;
+  /** Our forward: an explain request stopped after its prediction. */
   forward: KernelTimes;
-  full: KernelTimes;
+  /** Forward + the vanilla backward pass; forward + the guided one. */
+  vanilla_request: KernelTimes;
+  guided_request: KernelTimes;
+  /** All five methods (the default request). */
+  all_five: KernelTimes;
 }

@@ -1,11 +1,12 @@
 /**
- * `npm run bench:profile [-- --models a,b] [--runs N] [--json <file>] [--top N]`
+ * `npm run bench:profile [-- --models a,b] [--runs N] [--json <file>] [--top N] [--markdown]`
  *
  * Where the time goes, per tfjs kernel, in Chromium on WASM SIMD with one thread and with
- * threads (cross-origin-isolated page): one forward pass (stock model.predict) and one full
- * Guided Grad-CAM, medians over N profiled runs (tf.profile) after a warm-up. Prints, per
- * model, the kernels sorted by single-thread time with the threaded time and the ratio,
- * and writes JSON with --json.
+ * threads (cross-origin-isolated page): our forward pass, the vanilla backward pass and the
+ * guided one (each request's kernels less the forward's), the whole five-method request, and
+ * stock model.predict for reference; medians over N profiled runs (tf.profile) after a warm-up.
+ * Prints, per model, the kernels sorted by their one-thread time in the five-method request,
+ * and writes JSON with --json. --markdown prints the tables as docs/performance.md has them.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -25,6 +26,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '5' },
     json: { type: 'string' },
     top: { type: 'string', default: '12' },
+    markdown: { type: 'boolean', default: false },
   },
 });
 
@@ -44,19 +46,55 @@ async function profile(pageDir: string, isolated: boolean, model: string, runs: 
   }
 }
 
-function table(title: string, one: KernelTimes, many: KernelTimes, top: number): string {
-  const byName = new Map(many.kernels.map((k) => [k.name, k]));
-  const rows = [
-    `${title}: wall ${one.wall_ms.toFixed(1)} ms -> ${many.wall_ms.toFixed(1)} ms with threads (${(one.wall_ms / many.wall_ms).toFixed(2)}x); kernels ${one.kernel_ms.toFixed(1)} -> ${many.kernel_ms.toFixed(1)} ms`,
-    '  kernel                          calls   1 thread ms   threads ms   speed-up',
-  ];
-  for (const k of one.kernels.slice(0, top)) {
-    const t = byName.get(k.name);
-    rows.push(`  ${k.name.padEnd(30)} ${String(k.calls).padStart(6)} ${k.ms.toFixed(2).padStart(13)} ${(t ? t.ms.toFixed(2) : '—').padStart(12)} ${(t && t.ms > 0 ? `${(k.ms / t.ms).toFixed(2)}x` : '—').padStart(10)}`);
+type Phase = 'forward' | 'vanilla pass' | 'guided pass' | 'all five';
+const PHASES: Phase[] = ['forward', 'vanilla pass', 'guided pass', 'all five'];
+
+/** Per kernel and phase, ms (a pass: its request's kernels less the forward's, floored at 0). */
+function phases(p: KernelProfile): { wall: Record<Phase, number>; kernels: Map<string, Record<Phase, number> & { calls: number }> } {
+  const byName = (t: KernelTimes) => new Map(t.kernels.map((k) => [k.name, k]));
+  const fwd = byName(p.forward), van = byName(p.vanilla_request), gui = byName(p.guided_request), all = byName(p.all_five);
+  const names = [...new Set([...fwd.keys(), ...van.keys(), ...gui.keys(), ...all.keys()])];
+  const kernels = new Map<string, Record<Phase, number> & { calls: number }>();
+  for (const n of names) {
+    const f = fwd.get(n)?.ms ?? 0;
+    kernels.set(n, {
+      forward: f,
+      'vanilla pass': Math.max(0, (van.get(n)?.ms ?? 0) - f),
+      'guided pass': Math.max(0, (gui.get(n)?.ms ?? 0) - f),
+      'all five': all.get(n)?.ms ?? 0,
+      calls: all.get(n)?.calls ?? 0,
+    });
   }
-  const calls = one.kernels.reduce((a, k) => a + k.calls, 0);
-  rows.push(`  ${calls} kernel calls; ${(one.kernel_ms * 1000 / calls).toFixed(0)} us a call on average (1 thread)`);
-  return rows.join('\n');
+  const wall = {
+    forward: p.forward.wall_ms,
+    'vanilla pass': p.vanilla_request.wall_ms - p.forward.wall_ms,
+    'guided pass': p.guided_request.wall_ms - p.forward.wall_ms,
+    'all five': p.all_five.wall_ms,
+  };
+  return { wall, kernels };
+}
+
+function table(model: string, one: KernelProfile, many: KernelProfile, top: number, markdown: boolean): string {
+  const a = phases(one), b = phases(many);
+  const sum = (x: ReturnType<typeof phases>, ph: Phase) => [...x.kernels.values()].reduce((s, k) => s + k[ph], 0);
+  const head = ['kernel', 'calls (all five)', ...PHASES.map((ph) => `${ph} ms`), `all five, ${many.threads} threads ms`, 'threads speed-up'];
+  const rows: string[][] = [];
+  const sorted = [...a.kernels.entries()].sort((x, y) => y[1]['all five'] - x[1]['all five']);
+  for (const [name, k] of sorted.slice(0, top)) {
+    const t = b.kernels.get(name)?.['all five'];
+    rows.push([name, String(k.calls), ...PHASES.map((ph) => k[ph].toFixed(1)), t === undefined ? '—' : t.toFixed(1), t ? `${(k['all five'] / t).toFixed(2)}x` : '—']);
+  }
+  const rest = sorted.slice(top);
+  if (rest.length) rows.push([`${rest.length} others`, String(rest.reduce((s, [, k]) => s + k.calls, 0)), ...PHASES.map((ph) => rest.reduce((s, [, k]) => s + k[ph], 0).toFixed(1)), '', '']);
+  rows.push(['all kernels', '', ...PHASES.map((ph) => sum(a, ph).toFixed(1)), sum(b, 'all five').toFixed(1), `${(sum(a, 'all five') / sum(b, 'all five')).toFixed(2)}x`]);
+  rows.push(['wall (profiled)', '', ...PHASES.map((ph) => a.wall[ph].toFixed(1)), b.wall['all five'].toFixed(1), `${(a.wall['all five'] / b.wall['all five']).toFixed(2)}x`]);
+  const title = `${model}: stock model.predict ${one.stock_forward.wall_ms.toFixed(1)} ms (kernels ${one.stock_forward.kernel_ms.toFixed(1)}); ours below, one thread unless said`;
+  if (markdown) {
+    return [`**${title}**`, '', `| ${head.join(' | ')} |`, `|---|${head.slice(1).map(() => '---:').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  }
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => `  ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')}`;
+  return [title, line(head), ...rows.map(line)].join('\n');
 }
 
 (async () => {
@@ -70,9 +108,7 @@ function table(title: string, one: KernelTimes, many: KernelTimes, top: number):
       const threads = await profile(pageDir, true, model, runs);
       if (!threads.isolated) throw new Error('the isolated page is not cross-origin isolated');
       out[model] = { single, threads };
-      process.stdout.write(`\n== ${model} (threads: ${threads.threads})\n`);
-      process.stdout.write(`${table('forward', single.forward, threads.forward, Number(args.top))}\n`);
-      process.stdout.write(`${table('full Guided Grad-CAM', single.full, threads.full, Number(args.top))}\n`);
+      process.stdout.write(`\n${table(model, single, threads, Number(args.top), Boolean(args.markdown))}\n`);
     }
   } finally {
     fs.rmSync(pageDir, { recursive: true, force: true });
