@@ -3,6 +3,7 @@
  * (src/methods/types.ts MAP_STAGES), each computing the requested methods of the registry that
  * belong to it from values shared across methods (src/passes/shared.ts). Each stage is usable alone.
  */
+import { threadAdvice, type ThreadAdvice } from './model/compute-cost';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { WhycamError } from './errors';
@@ -103,6 +104,8 @@ export interface ModelDescription {
   targetLayer: string | null;
   cam: { applies: boolean; reason?: string };
   layers: number;
+  /** Whether this model runs faster on a threaded backend, from the size of its ops (src/model/compute-cost.ts). */
+  threads: ThreadAdvice;
 }
 
 /** The values a model's input takes, by range. */
@@ -229,6 +232,7 @@ export class Explainer {
       targetLayer: this.defaultTarget?.path ?? null,
       cam: head.applies ? { applies: true } : { applies: false, reason: head.reason },
       layers: this.graph.ops.length,
+      threads: threadAdvice(this.graph),
     };
   }
 

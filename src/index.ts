@@ -1,5 +1,6 @@
 /** whycam's public API: the engine, usable in Node, a Worker or a page (no DOM). */
 export { Explainer } from './explainer';
+export type { ThreadAdvice } from './model/compute-cost';
 export type {
   ExplainerOptions, ExplainOptions, Explanation, MapStage, MapStageName, MethodProgress, ModelDescription, Prediction, PredictionStage, Stage,
 } from './explainer';
