@@ -8,7 +8,6 @@
  * Start-up: wire the controls, check the browser, register the service worker, read
  * app-config.json, start the worker, then load the model used last.
  */
-import { startWhycamWorker } from '../../worker/client';
 import { wireCamera } from '../camera/controls';
 import { $ } from '../dom';
 import { wireClassSearch } from '../explain/class-search';
@@ -24,6 +23,7 @@ import { wireSettings } from '../settings';
 import { errorMessage, showError, status } from './messages';
 import { ROOT, state, type AppConfig } from './state';
 import { registerServiceWorker } from './updates';
+import { startWorker } from './worker';
 
 /** The app's version, set by the pwa build (WHYCAM_VERSION, else package.json's version). */
 declare const __WHYCAM_VERSION__: string;
@@ -51,14 +51,6 @@ function wire(): void {
   wireExtraMethods(render);
   wireTrust();
   renderMethods();
-}
-
-/** Starts the worker and says on the page what it computes with. */
-async function startWorker(url: string): Promise<void> {
-  const { client, backend: b } = await startWhycamWorker(url, { create: (u) => (state.worker = new Worker(u)) });
-  $('backend').textContent = `Computing on this device: ${b.backend}${b.binary ? ` (${b.binary})` : ''}, ${b.threads} thread${b.threads > 1 ? 's' : ''}${b.crossOriginIsolated ? ', cross-origin isolated' : ''}. Nothing is uploaded.`;
-  ROOT.dataset.backend = `${b.binary ?? b.backend}:${b.threads}`;
-  state.client = client;
 }
 
 async function main(): Promise<void> {

@@ -6,7 +6,7 @@
  * stages (stages of the current explanation, in arrival order), shown (the method drawn), version
  * (the build this page runs), facing / camera-switch (the last camera switch).
  */
-import type { ModelInfo, WhycamClient } from '../../worker/client';
+import type { BackendInfo, ModelInfo, WhycamClient } from '../../worker/client';
 import type { ColormapName } from '../../src/render';
 import type { SaliencyMap } from '../../src/methods/types';
 import type { Method } from '../methods';
@@ -31,6 +31,9 @@ export const state = {
   client: null as WhycamClient | null,
   /** The worker the client talks to (other sessions on it: checking an import's labels). */
   worker: null as Worker | null,
+  /** What the worker computes with, and the URL it was started from. */
+  backend: null as BackendInfo | null,
+  workerUrl: null as string | null,
   config: null as AppConfig | null,
   model: null as ModelInfo | null,
   activeModel: 'default',

@@ -3,7 +3,9 @@
  * The model list: the built-in model and the person's own, which one is in use, loading one into
  * the worker (falling back to the one that worked when it fails), and deleting.
  */
-import { ROOT, state } from '../app/state';
+import { ROOT, state, type AppConfig } from '../app/state';
+import { startWorker, workerFor } from '../app/worker';
+import type { ModelInfo, WhycamClient } from '../../worker/client';
 import { clearError, errorMessage, showError, status } from '../app/messages';
 import { $, formatBytes, h } from '../dom';
 import { render } from '../explain/render';
@@ -16,7 +18,24 @@ function setModelName(): void {
   $('model-name').textContent = state.model ? `Model: ${state.model.name} · ${state.model.labels.length} classes` : 'No model loaded';
 }
 
-/** Loads the model `id` ('default' or a stored one) and re-explains the current picture with it. */
+/** Loads the model `id` ('default' or a stored one) into the app's worker. */
+async function loadInto(client: WhycamClient, config: AppConfig, id: string): Promise<ModelInfo> {
+  const onProgress = (f: number) => status(`Loading the model… ${Math.round(f * 100)} %`);
+  const builtIn = config.models.find((m) => m.id === id);
+  if (builtIn) return { ...(await client.load({ url: builtIn.url }, { onProgress })), name: builtIn.name };
+  const stored = (await listModels()).find((m) => m.id === id);
+  if (!stored) throw new StorageError('That model is no longer stored on this device.');
+  let info: ModelInfo;
+  if (stored.kind === 'url') {
+    info = await client.load({ url: await urlModelToLoad(stored) }, { onProgress });
+  } else {
+    const files = await readModel(stored);
+    info = await client.load(stored.kind === 'zip' ? { zip: files[0].data } : { files });
+  }
+  return { ...info, name: stored.name };
+}
+
+/** Loads the model `id` ('default' or a stored one), on a worker with the threads it runs fastest with, and re-explains the current picture with it. */
 export async function loadModel(id: string): Promise<void> {
   const client = state.client;
   const config = state.config;
@@ -25,20 +44,12 @@ export async function loadModel(id: string): Promise<void> {
   ROOT.dataset.model = 'loading';
   status('Loading the model…', 0);
   try {
-    const builtIn = config.models.find((m) => m.id === id);
-    if (builtIn) {
-      state.model = await client.load({ url: builtIn.url }, { onProgress: (f) => status(`Loading the model… ${Math.round(f * 100)} %`) });
-      state.model = { ...state.model, name: builtIn.name };
-    } else {
-      const stored = (await listModels()).find((m) => m.id === id);
-      if (!stored) throw new StorageError('That model is no longer stored on this device.');
-      if (stored.kind === 'url') {
-        state.model = await client.load({ url: await urlModelToLoad(stored) }, { onProgress: (f) => status(`Loading the model… ${Math.round(f * 100)} %`) });
-      } else {
-        const files = await readModel(stored);
-        state.model = await client.load(stored.kind === 'zip' ? { zip: files[0].data } : { files });
-      }
-      state.model = { ...state.model, name: stored.name };
+    state.model = await loadInto(client, config, id);
+    const better = workerFor(state.model);
+    if (better) {
+      status(state.model.threads.preferred === 'one' ? 'This model runs faster on one thread: switching…' : 'This model runs faster on threads: switching…', 0);
+      await startWorker(better);
+      state.model = await loadInto(state.client!, config, id);
     }
     state.activeModel = id;
     localStorage.setItem('whycam.model', id);

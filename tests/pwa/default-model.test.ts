@@ -7,7 +7,8 @@
  * top-1 probability by about 0.007, so the app is held to 1e-4 against the Node worker given
  * Chromium's own pixels of that file (one preprocessing), and to 1e-2 against the CLI. The class search
  * ("tabby" finds "tabby") explains the class picked; the garment model stays in the library with
- * its own samples.
+ * its own samples. On the isolated page each model gets the thread count its ops call for: the
+ * garment model a one-thread worker, the ImageNet model the threaded one back.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -172,4 +173,28 @@ test('the garment model is still in the library, with its own samples', async ()
   await page.locator('#models li[data-model-id="default"] button').click();
   await page.waitForFunction(() => document.querySelector('#models li[aria-current=true]')?.getAttribute('data-model-id') === 'default');
   await waitForModel(page);
+});
+
+test('each model gets the threads it runs fastest with: the garment model one thread, the ImageNet model the threaded worker again', async () => {
+  const { page } = phone.app;
+  await page.goto(`${phone.server.origin}/`);
+  await waitForModel(page);
+  const backend = () => page.evaluate(() => document.documentElement.dataset.backend);
+  // The app is served cross-origin isolated: the threaded binary for the ImageNet model (large ops).
+  expect(await backend()).toMatch(/^threaded-simd:[2-9]/);
+  await page.locator('#models li[data-model-id="fashion-scenes"] button').click();
+  await page.waitForFunction(() => document.querySelector('#models li[aria-current=true]')?.getAttribute('data-model-id') === 'fashion-scenes');
+  await waitForModel(page);
+  expect(await backend()).toBe('simd:1');
+  await expect(page.locator('#backend').textContent()).resolves.toContain('1 thread');
+  await page.locator('#samples button').first().click();
+  await waitForStage(page, 'guided-gradcam');
+  await expect(page.locator('#model-name').textContent()).resolves.toContain('10 classes');
+  await page.locator('#models li[data-model-id="default"] button').click();
+  await page.waitForFunction(() => document.querySelector('#models li[aria-current=true]')?.getAttribute('data-model-id') === 'default');
+  await waitForModel(page);
+  expect(await backend()).toMatch(/^threaded-simd:[2-9]/);
+  await page.locator('#samples button').first().click();
+  await waitForStage(page, 'guided-gradcam');
+  await expect(page.locator('#model-name').textContent()).resolves.toContain('1000 classes');
 });
