@@ -24,6 +24,8 @@ export interface ModelResult {
   wasm_heap_mb: number | null;
   runs: number;
   tensors_after: number;
+  /** Threads the backend computed with for this model (on the isolated page: as the model's thread advice chose). */
+  threads?: number | null;
   /** The methods beyond the five, each computed alone (absent when not measured). */
   beyond?: Record<string, BeyondResult>;
 }

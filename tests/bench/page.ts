@@ -18,6 +18,8 @@ interface PageConfig extends SuiteOptions {
   model: string;
   /** URL of model.json for models that are files (Teachable Machine, default). */
   url?: string;
+  /** Threads for every model on the isolated page, whatever its advice (to measure the advice). */
+  ignoreThreadAdvice?: boolean;
 }
 
 declare const self: {
@@ -50,8 +52,24 @@ function benchModel(config: { model: string; url?: string }): BenchModel {
     } };
 }
 
+/**
+ * On the isolated page, as the app does: a model whose ops are too small for threads (its
+ * `threads` advice) runs on the one-thread SIMD binary. Decided before the wasm backend starts
+ * (tfjs fixes the binary and the pool then), from the model built on the cpu backend.
+ */
+async function applyThreadAdvice(model: BenchModel): Promise<'all' | 'one' | null> {
+  if (!self.crossOriginIsolated) return null;
+  await tf.setBackend('cpu');
+  const { explainer } = await model.load();
+  const advice = explainer.describe().threads.preferred;
+  explainer.dispose();
+  if (advice === 'one') tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  return advice;
+}
+
 self.whycamBench = async (config: PageConfig) => {
   const model = benchModel(config);
+  if (!config.ignoreThreadAdvice) await applyThreadAdvice(model);
   const result = await runSuite([model], { ...config, log: (l) => console.log(l) });
   return { ...result, isolated: Boolean(self.crossOriginIsolated) };
 };

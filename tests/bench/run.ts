@@ -10,6 +10,8 @@
  * (one top-level key per runtime, around `models`). `--readme` rewrites the table in docs/performance.md.
  * The methods beyond the five (Grad-CAM++, Layer-CAM, Score-CAM, SmoothGrad, Integrated Gradients)
  * are timed alone, `--beyond-runs` times each (default 3, 1 with --quick; 0 skips them).
+ * On the isolated page each model runs with the threads its advice chooses (src/model/compute-cost.ts),
+ * as in the app; `--ignore-thread-advice` gives every model the threaded binary.
  * Then the PyTorch side (tests/pytorch/same_work.py, Debian's python3-torch, one thread): the same
  * work on the same networks, weights and preprocessed image — forward, Grad-CAM, the vanilla and the
  * guided input gradient, Guided Grad-CAM — with whycam/PyTorch ratios per runtime (skipped, with a
@@ -52,6 +54,7 @@ const { values: args } = parseArgs({
     'batch-images': { type: 'string' },
     'batch-separate': { type: 'string' },
     'pytorch-runs': { type: 'string' },
+    'ignore-thread-advice': { type: 'boolean', default: false },
   },
 });
 
@@ -108,7 +111,8 @@ async function runBrowser(runtime: 'browser' | 'browser_threads', pageDir: strin
       await page.goto(`${server.origin}/index.html`);
       await page.waitForFunction(() => typeof (self as unknown as { whycamBench?: unknown }).whycamBench === 'function');
       const url = model === 'teachable_machine' ? '/tm/model.json' : model in SHIPPED_DIRS ? `/${SHIPPED_DIRS[model as Shipped]}/model.json` : undefined;
-      results[model] = await page.evaluate((c) => (self as unknown as { whycamBench(c: unknown): Promise<SuiteResult & { isolated: boolean }> }).whycamBench(c), { ...suiteConfig(runtime, model), url });
+      const ignoreThreadAdvice = Boolean(args['ignore-thread-advice']);
+      results[model] = await page.evaluate((c) => (self as unknown as { whycamBench(c: unknown): Promise<SuiteResult & { isolated: boolean }> }).whycamBench(c), { ...suiteConfig(runtime, model), url, ignoreThreadAdvice });
       await page.close();
     }
   } finally {
@@ -139,11 +143,11 @@ function table(title: string, ms: Record<string, ModelResult>): string {
   const rows = [
     `**${title}**`,
     '',
-    '| model | forward ms | first map ms (x fwd) | coarse maps/s | full GGC ms (x fwd) | all 5 ms | naive cpu ms (speed-up) | stock wasm ms (speed-up) | heap MB |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| model | threads | forward ms | first map ms (x fwd) | coarse maps/s | full GGC ms (x fwd) | all 5 ms | naive cpu ms (speed-up) | stock wasm ms (speed-up) | heap MB |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const [name, r] of Object.entries(ms)) {
-    rows.push(`| ${name} | ${fmt(r.forward_ms)} | ${fmt(r.first_map_ms)} (${ratio(r.first_map_ms, r.forward_ms)}) | ${fmt(r.coarse_maps_per_s)} | ${fmt(r.full_ms)} (${ratio(r.full_ms, r.forward_ms)}) | ${fmt(r.all_methods_ms)} | ${fmt(r.cpu_naive_full_ms, 0)} (${ratio(r.cpu_naive_full_ms, r.full_ms)}) | ${fmt(r.wasm_stock_full_ms, 0)} (${ratio(r.wasm_stock_full_ms, r.full_ms)}) | ${fmt(r.wasm_heap_mb, 0)} |`);
+    rows.push(`| ${name} | ${r.threads ?? '?'} | ${fmt(r.forward_ms)} | ${fmt(r.first_map_ms)} (${ratio(r.first_map_ms, r.forward_ms)}) | ${fmt(r.coarse_maps_per_s)} | ${fmt(r.full_ms)} (${ratio(r.full_ms, r.forward_ms)}) | ${fmt(r.all_methods_ms)} | ${fmt(r.cpu_naive_full_ms, 0)} (${ratio(r.cpu_naive_full_ms, r.full_ms)}) | ${fmt(r.wasm_stock_full_ms, 0)} (${ratio(r.wasm_stock_full_ms, r.full_ms)}) | ${fmt(r.wasm_heap_mb, 0)} |`);
   }
   const beyond = Object.entries(ms).filter(([, r]) => r.beyond);
   if (beyond.length) {
@@ -248,7 +252,7 @@ function runBatch(): { table: string; json: unknown } | null {
     const first = Object.values(perModel)[0];
     output[runtime] = {
       backend_info: { ...first?.backend_info, isolated: (first as { isolated?: boolean })?.isolated ?? null },
-      models: Object.fromEntries(Object.entries(perModel).map(([k, v]) => [k, v.models[k]])),
+      models: Object.fromEntries(Object.entries(perModel).map(([k, v]) => [k, { ...v.models[k], threads: v.backend_info.threads }])),
       soak: Object.values(perModel).map((v) => v.soak).find((s) => s) ?? null,
     };
   }
@@ -263,7 +267,7 @@ function runBatch(): { table: string; json: unknown } | null {
 
   const tables = runtimes.map((rt) => {
     const o = output[rt] as { models: Record<string, ModelResult>; backend_info: { threads: number | null; isolated: boolean | null } };
-    return table(`${rt} (threads: ${o.backend_info.threads ?? '?'}${o.backend_info.isolated != null ? `, isolated: ${o.backend_info.isolated}` : ''})`, o.models);
+    return table(`${rt}${o.backend_info.isolated ? ' (cross-origin isolated: threads where the model\'s advice says they pay)' : ''}`, o.models);
   });
   const soaks = runtimes.map((rt) => (output[rt] as { soak: unknown }).soak).filter(Boolean)
     .map((s) => { const k = s as { model: string; explanations: number; tensors: number[]; wasm_heap_mb: number[] }; return `soak ${k.model} x${k.explanations}: tensors ${k.tensors.join(', ')}; wasm heap MB ${k.wasm_heap_mb.map((v) => v?.toFixed(0)).join(', ')}`; });
