@@ -24,7 +24,7 @@ export function chainInputGrad(chain: FusedChain, x: tf.Tensor, y: tf.Tensor, dy
       const back = cache.get(key, () => depthwiseBackwardFilter(filter)) as tf.Tensor4D;
       return depthwiseInputGrad(x.shape, dz as tf.Tensor4D, filter.shape, back, g);
     }
-    const back = cache.get(key, () => conv2dBackwardFilter(filter)) as tf.Tensor4D;
+    const back = cache.get(key, () => conv2dBackwardFilter(filter, g)) as tf.Tensor4D;
     return conv2dInputGrad(x.shape, dz as tf.Tensor4D, filter.shape, back, g);
   });
 }

@@ -63,7 +63,7 @@ export function graphOpInputGrads(op: GraphOp, inputs: tf.Tensor[], output: tf.T
       const g = convAttrs(n);
       const k = xs[1] as tf.Tensor4D;
       const depthwise = n.op.includes('Depthwise');
-      const back = cache.get(weightKey(op, depthwise ? 'dw-back' : 'conv-back'), () => (depthwise ? depthwiseBackwardFilter(k) : conv2dBackwardFilter(k))) as tf.Tensor4D;
+      const back = cache.get(weightKey(op, depthwise ? 'dw-back' : 'conv-back'), () => (depthwise ? depthwiseBackwardFilter(k) : conv2dBackwardFilter(k, g))) as tf.Tensor4D;
       const dx = depthwise
         ? depthwiseInputGrad(x.shape as [number, number, number, number], dz as tf.Tensor4D, k.shape, back, g)
         : conv2dInputGrad(x.shape as [number, number, number, number], dz as tf.Tensor4D, k.shape, back, g);

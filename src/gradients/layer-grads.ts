@@ -27,6 +27,8 @@ export interface OpGradContext {
 }
 
 type LayerVar = { read(): tf.Tensor };
+/** A separable conv's pointwise half: 1x1, stride 1. */
+const POINTWISE = { strides: [1, 1] as [number, number], dilations: [1, 1] as [number, number], pad: 'valid' as const };
 const weight = (op: GraphOp, field: string): tf.Tensor => (op.layer[field] as LayerVar).read();
 
 /** Gradient w.r.t. the input of the linear part (conv/dense without activation), or null if no rule. */
@@ -38,7 +40,7 @@ function linearPartGrad(ctx: OpGradContext, dz: tf.Tensor): tf.Tensor | null {
       const g = convGeometry(op);
       if (!g || x.rank !== 4) return null;
       const k = weight(op, 'kernel') as tf.Tensor4D;
-      const back = cache.get(weightKey(op, 'conv-back'), () => conv2dBackwardFilter(k)) as tf.Tensor4D;
+      const back = cache.get(weightKey(op, 'conv-back'), () => conv2dBackwardFilter(k, g)) as tf.Tensor4D;
       return conv2dInputGrad(x.shape, dz as tf.Tensor4D, k.shape, back, g);
     }
     case 'DepthwiseConv2D': {
@@ -53,7 +55,7 @@ function linearPartGrad(ctx: OpGradContext, dz: tf.Tensor): tf.Tensor | null {
       if (!g || x.rank !== 4) return null;
       const dk = weight(op, 'depthwiseKernel') as tf.Tensor4D;
       const pk = weight(op, 'pointwiseKernel') as tf.Tensor4D;
-      const pBack = cache.get(weightKey(op, 'pw-back'), () => conv2dBackwardFilter(pk)) as tf.Tensor4D;
+      const pBack = cache.get(weightKey(op, 'pw-back'), () => conv2dBackwardFilter(pk, POINTWISE)) as tf.Tensor4D;
       const dBack = cache.get(weightKey(op, 'dw-back'), () => depthwiseBackwardFilter(dk)) as tf.Tensor4D;
       return tf.tidy(() => {
         const dMid = tf.conv2d(dz as tf.Tensor4D, pBack, 1, 'valid');
