@@ -12,8 +12,8 @@
  * row i + p = q*s + r receives dy[q - j] w[r + j*s] for j < J = ceil(K/s), so each phase r is a
  * stride-1 correlation of dy itself (no zero grid) with the sub-filter w[r + (J-1-t)*s]. All
  * s*s phases are one convolution whose output channels are (phase, channel), interleaved into
- * place as DepthToSpace would (kernels/interleave-phases.ts). A quarter of the multiply-adds at s = 2, and wider output for XNNPACK:
- * MobileNetV2's first conv (32 -> 3 channels on a 226x226 grid) took 6.4 ms a pass the other way.
+ * place as DepthToSpace would (kernels/interleave-phases.ts): 1/s^2 of the multiply-adds, and
+ * s*s times the output channels, which XNNPACK tiles far better when a conv has few inputs.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ConvGeometry as Geometry, ExplicitPadding as Explicit } from '../model/conv-geometry';
@@ -126,9 +126,9 @@ function subpixelInputGrad(xShape: number[], dy: tf.Tensor4D, filterShape: numbe
 }
 
 /**
- * Depthwise filter [kh,kw,C,M] flipped and laid out as [kh,kw,C*M,1]. Cache it per layer. (The
- * sub-pixel form does not pay here: tfjs-backend-wasm's depthwise conv with a channel multiplier
- * of 4 made MobileNetV2's backward passes 1.5x slower than the zero grid.)
+ * Depthwise filter [kh,kw,C,M] flipped and laid out as [kh,kw,C*M,1]. Cache it per layer. No
+ * sub-pixel form here: it needs a channel multiplier of s*s, which tfjs-backend-wasm runs slower
+ * than the zero grid costs.
  */
 export function depthwiseBackwardFilter(filter: tf.Tensor4D): tf.Tensor4D {
   const [kh, kw, c, m] = filter.shape;

@@ -64,8 +64,8 @@ function linearPartGrad(ctx: OpGradContext, dz: tf.Tensor): tf.Tensor | null {
     }
     case 'Dense': {
       const k = weight(op, 'kernel') as tf.Tensor2D;
-      // The kernel transposed once per model: wasm's MatMul transposing it each call took 1.3 ms
-      // for MobileNetV2's 1280x1000 head, 20x the product itself.
+      // The kernel transposed once per model: wasm's MatMul would transpose it on every call,
+      // which costs more than the product itself.
       const kT = cache.get(weightKey(op, 'dense-t'), () => tf.transpose(k)) as tf.Tensor2D;
       return tf.tidy(() => {
         const units = k.shape[1];

@@ -3,11 +3,9 @@
  *
  * tfjs-backend-wasm's thread pool forks and joins around every XNNPACK op; below a few million
  * multiply-adds an op finishes in tens of microseconds and the fork/join costs about what the
- * second thread saves, while the elementwise kernels between the ops run slower threaded. Measured
- * in Chromium on 2 cores (npm run bench, docs/performance.md): models whose convolutions average
- * 0.9-1.5 M multiply-adds (the garment model, the Teachable Machine export, MobileNetV1-0.25) ran
- * their forward pass 0.7-0.9x as fast with threads; those at 5.7 M and above (MobileNetV2,
- * the ImageNet default, ResNet-18, VGG) 1.2-1.8x as fast.
+ * second thread saves, while the elementwise kernels between the ops run slower threaded. The
+ * threshold comes from the bench models, which fall on either side of it with a wide gap
+ * (docs/performance.md, Threads).
  */
 import type { FlatGraph } from './graph';
 

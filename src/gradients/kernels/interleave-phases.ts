@@ -2,9 +2,9 @@
  * DepthToSpace and a crop in one pass: the sub-pixel input gradient (conv-input-grad.ts) leaves
  * phase (ry, rx) of output row q*s + ry, column p*s + rx in channels (ry*s + rx)*C..+C of cell
  * (q, p); this writes each phase to its place and keeps rows [top, top + outHeight) and columns
- * [left, left + outWidth). Stock tfjs-backend-wasm's DepthToSpace took 5 ms for 150k floats
- * (MobileNetV2's first conv), more than the convolution before it. Kernel
- * 'WhycamInterleavePhases' for wasm and cpu; other backends use DepthToSpace and Slice.
+ * [left, left + outWidth). Stock tfjs-backend-wasm's DepthToSpace costs more than the
+ * convolution before it, and a Slice would copy again. Kernel 'WhycamInterleavePhases' for wasm
+ * and cpu; other backends use DepthToSpace and Slice.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { registerJsKernel, runJsKernel } from './js-kernel';

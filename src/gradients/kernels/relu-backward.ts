@@ -49,7 +49,7 @@ registerJsKernel<ReluBackwardAttrs>({
   name: RELU_BACKWARD,
   outputShape: (inputs) => inputs.z.shape,
   run: (inputs, _shapes, attrs, out) => loop(inputs.z, inputs.dy, out, attrs),
-  // On wasm: 4 lanes at a time in our SIMD kernel (memory-bound, ~10x the JS loop), the tail in JS.
+  // On wasm: 4 lanes at a time in our SIMD kernel, the tail in JS.
   onHeap: (backend, inputs, attrs, out) => {
     const simd = simdKernels(backend);
     if (!simd) return false;
