@@ -76,9 +76,9 @@ self.whycamBench = async (config: PageConfig) => {
 
 /**
  * Per-kernel time, by tf.profile, of: the stock forward pass (model.predict); our forward alone
- * (an explain request stopped after its prediction); a request for the vanilla gradient, one for
- * the guided gradient (each: forward + that backward pass); and all five methods. Medians over
- * `runs` profiled runs after a warm-up, summed by kernel name.
+ * (an explain request stopped after its prediction); a request for the vanilla gradient (forward
+ * + one backward pass); and all five methods (forward + the vanilla and the guided pass). Medians
+ * over `runs` profiled runs after a warm-up, summed by kernel name.
  */
 self.whycamProfile = async (config) => {
   await useBackend('wasm');
@@ -91,7 +91,7 @@ self.whycamProfile = async (config) => {
     await it.next(); // the prediction stage: the forward pass and the probabilities
     await it.return(undefined);
   };
-  const request = (methods?: Array<'vanilla' | 'guided'>) => async () => { await explainer.explainAll(image, methods ? { methods } : {}); };
+  const request = (methods?: Array<'vanilla'>) => async () => { await explainer.explainAll(image, methods ? { methods } : {}); };
   const profileOf = async (f: () => Promise<void>) => {
     for (let i = 0; i < 3; i++) await f();
     const perRun: Array<Map<string, { ms: number; calls: number }>> = [];
@@ -125,7 +125,6 @@ self.whycamProfile = async (config) => {
     stock_forward: await profileOf(stockForward),
     forward: await profileOf(forward),
     vanilla_request: await profileOf(request(['vanilla'])),
-    guided_request: await profileOf(request(['guided'])),
     all_five: await profileOf(request()),
   };
   x.dispose();

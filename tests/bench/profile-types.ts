@@ -15,9 +15,8 @@ export interface KernelProfile {
   stock_forward: KernelTimes;
   /** Our forward: an explain request stopped after its prediction. */
   forward: KernelTimes;
-  /** Forward + the vanilla backward pass; forward + the guided one. */
+  /** Forward + the vanilla backward pass. */
   vanilla_request: KernelTimes;
-  guided_request: KernelTimes;
   /** All five methods (the default request). */
   all_five: KernelTimes;
 }

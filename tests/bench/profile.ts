@@ -2,9 +2,9 @@
  * `npm run bench:profile [-- --models a,b] [--runs N] [--json <file>] [--top N] [--markdown]`
  *
  * Where the time goes, per tfjs kernel, in Chromium on WASM SIMD with one thread and with
- * threads (cross-origin-isolated page): our forward pass, the vanilla backward pass and the
- * guided one (each request's kernels less the forward's), the whole five-method request, and
- * stock model.predict for reference; medians over N profiled runs (tf.profile) after a warm-up.
+ * threads (cross-origin-isolated page): our forward pass, one backward pass (a vanilla-gradient
+ * request's kernels less the forward's), the whole five-method request (forward, the vanilla and
+ * the guided pass) and the two passes in it (less the forward), and stock model.predict for reference; medians over N profiled runs (tf.profile) after a warm-up.
  * Prints, per model, the kernels sorted by their one-thread time in the five-method request,
  * and writes JSON with --json. --markdown prints the tables as docs/performance.md has them.
  */
@@ -46,21 +46,21 @@ async function profile(pageDir: string, isolated: boolean, model: string, runs: 
   }
 }
 
-type Phase = 'forward' | 'vanilla pass' | 'guided pass' | 'all five';
-const PHASES: Phase[] = ['forward', 'vanilla pass', 'guided pass', 'all five'];
+type Phase = 'forward' | 'vanilla pass' | 'both passes' | 'all five';
+const PHASES: Phase[] = ['forward', 'vanilla pass', 'both passes', 'all five'];
 
 /** Per kernel and phase, ms (a pass: its request's kernels less the forward's, floored at 0). */
 function phases(p: KernelProfile): { wall: Record<Phase, number>; kernels: Map<string, Record<Phase, number> & { calls: number }> } {
   const byName = (t: KernelTimes) => new Map(t.kernels.map((k) => [k.name, k]));
-  const fwd = byName(p.forward), van = byName(p.vanilla_request), gui = byName(p.guided_request), all = byName(p.all_five);
-  const names = [...new Set([...fwd.keys(), ...van.keys(), ...gui.keys(), ...all.keys()])];
+  const fwd = byName(p.forward), van = byName(p.vanilla_request), all = byName(p.all_five);
+  const names = [...new Set([...fwd.keys(), ...van.keys(), ...all.keys()])];
   const kernels = new Map<string, Record<Phase, number> & { calls: number }>();
   for (const n of names) {
     const f = fwd.get(n)?.ms ?? 0;
     kernels.set(n, {
       forward: f,
       'vanilla pass': Math.max(0, (van.get(n)?.ms ?? 0) - f),
-      'guided pass': Math.max(0, (gui.get(n)?.ms ?? 0) - f),
+      'both passes': Math.max(0, (all.get(n)?.ms ?? 0) - f),
       'all five': all.get(n)?.ms ?? 0,
       calls: all.get(n)?.calls ?? 0,
     });
@@ -68,7 +68,7 @@ function phases(p: KernelProfile): { wall: Record<Phase, number>; kernels: Map<s
   const wall = {
     forward: p.forward.wall_ms,
     'vanilla pass': p.vanilla_request.wall_ms - p.forward.wall_ms,
-    'guided pass': p.guided_request.wall_ms - p.forward.wall_ms,
+    'both passes': p.all_five.wall_ms - p.forward.wall_ms,
     'all five': p.all_five.wall_ms,
   };
   return { wall, kernels };
