@@ -112,26 +112,20 @@ def activation(name, x):
 class Net:
     """A Keras-config model as a function of an NCHW tensor, recording the target layer's output."""
 
-    def __init__(self, topology, weights, target):
+    def __init__(self, topology, weights, target, channels_last=False):
         self.weights = weights
         self.target = target
+        self.channels_last = channels_last
         self.recorded = None
-        self.final_softmax = False
-        cfg = topology.get('model_config', topology)
-        self.root = cfg
+        self.root = topology.get('model_config', topology)
+        # Weights in PyTorch's layouts, converted on first use (the warm-up), so timed runs convert nothing.
+        self.params = {}
 
     def w(self, layer, name):
         hits = [k for k in self.weights if k == f'{layer}/{name}' or k.endswith(f'/{layer}/{name}')]
         if len(hits) != 1:
             raise Unsupported(f'weight {layer}/{name}: {len(hits)} matches')
         return self.weights[hits[0]]
-
-    def prepare(self):
-        """Converts the weights once (to torch, PyTorch's layouts), so the timed runs do no conversion."""
-        self.params = {}
-        return self
-
-    channels_last = False
 
     def param(self, key, make):
         if key not in self.params:
@@ -374,20 +368,17 @@ def main():
     result = {'torch': torch.__version__, 'threads': torch.get_num_threads(), 'runs': a.runs, 'layouts': {}}
     maps = None
     for layout in a.layouts.split(','):
-        net = Net(topology, weights, a.target).prepare()
-        x = x_nchw
-        if layout == 'channels_last':
-            net.channels_last = True
-            x = x_nchw.contiguous(memory_format=torch.channels_last)
+        net = Net(topology, weights, a.target, channels_last=layout == 'channels_last')
+        x = x_nchw.contiguous(memory_format=torch.channels_last) if net.channels_last else x_nchw
         try:
             with torch.no_grad():
                 net(x)
+            if net.recorded is None:
+                print(json.dumps({'error': f'no layer named {a.target}'}))
+                return 3
             _, _, layout_maps = request(net, x, a.class_index)  # also the warm-up
         except Unsupported as e:
             print(json.dumps({'error': f'unsupported: {e}'}))
-            return 3
-        if net.recorded is None:
-            print(json.dumps({'error': f'no layer named {a.target}'}))
             return 3
         maps = maps or layout_maps
         if a.runs > 0:
