@@ -3,7 +3,6 @@
  * (src/methods/types.ts MAP_STAGES), each computing the requested methods of the registry that
  * belong to it from values shared across methods (src/passes/shared.ts). Each stage is usable alone.
  */
-import { threadAdvice, type ThreadAdvice } from './model/compute-cost';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { WhycamError } from './errors';
@@ -16,6 +15,7 @@ import { prepareInput, INPUT_RANGES, type InputRange } from './model/preprocess'
 import { checkFit, DEFAULT_FIT, type Fit, type Region } from './image/fit';
 import { runForward, type ForwardRecord } from './record/forward';
 import { WeightCache } from './model/weight-cache';
+import { threadAdvice, type ThreadAdvice } from './model/compute-cost';
 import { planFusion, type FusionPlan } from './record/fusion';
 import { getMethod, needsTargetLayer, resolveMethods, withDependencies } from './methods/registry';
 import { MAP_STAGES, type FillInputs, type MapStageName, type MethodDescriptor, type MethodName, type Need, type SaliencyMap } from './methods/types';

@@ -13,13 +13,16 @@ import { ROOT, state } from './state';
 /** Starts a worker from `url` (app-config's worker, with #binary=... to choose) and makes it the app's. */
 export async function startWorker(url: string): Promise<void> {
   const previous = state.worker, previousClient = state.client;
-  const { client, backend: b } = await startWhycamWorker(url, { create: (u) => (state.worker = new Worker(u)) });
+  // The app's worker changes only once the new one has started (a failed start leaves the old one serving).
+  let worker: Worker | null = null;
+  const { client, backend: b } = await startWhycamWorker(url, { create: (u) => (worker = new Worker(u)) });
   $('backend').textContent = `Computing on this device: ${b.backend}${b.binary ? ` (${b.binary})` : ''}, ${b.threads} thread${b.threads > 1 ? 's' : ''}${b.crossOriginIsolated ? ', cross-origin isolated' : ''}. Nothing is uploaded.`;
   ROOT.dataset.backend = `${b.binary ?? b.backend}:${b.threads}`;
+  state.worker = worker;
   state.client = client;
   state.backend = b;
   state.workerUrl = url;
-  if (previous && previous !== state.worker) {
+  if (previous) {
     // Whatever the old worker was doing rejects with CANCELLED now rather than waiting forever.
     await previousClient?.cancel().catch(() => undefined);
     previous.terminate();

@@ -10,9 +10,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { imageToInput } from '../../src/model/preprocess';
 import { runSameWork, saveLayersModel } from '../pytorch/torch-side';
 import { benchImage } from './measure';
-import { nodeModels } from './node';
+import { nodeModels, TM_DIR } from './node';
 import { SHIPPED_DIRS, type Shipped } from './shipped';
-import { TM_DIR } from './node';
 import { ZOO, type ZooName } from './zoo';
 
 const REPO = path.resolve(__dirname, '../..');

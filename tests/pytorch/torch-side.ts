@@ -4,6 +4,7 @@
  */
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -72,7 +73,8 @@ export function runSameWork(o: SameWorkOptions): SameWorkResult {
   const args = [SCRIPT, '--model', o.modelJson, '--target', o.target, '--runs', String(o.runs ?? 10), '--threads', String(o.threads ?? 1)];
   let inputFile: string | undefined;
   if (o.input) {
-    inputFile = path.join(path.dirname(o.modelJson), `input-${process.pid}.f32`);
+    // In the temp folder: a shipped model's folder is part of the repository.
+    inputFile = path.join(os.tmpdir(), `whycam-input-${process.pid}-${Date.now()}.f32`);
     fs.writeFileSync(inputFile, Buffer.from(o.input.buffer, o.input.byteOffset, o.input.byteLength));
     args.push('--input', inputFile);
   }

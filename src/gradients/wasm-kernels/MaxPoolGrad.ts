@@ -49,28 +49,11 @@ export function maxPoolGrad(args: {
   const dxv = backend.typedArrayFromHeap(dx);
   dxv.fill(0);
 
-  // Channels in groups of 4 on our SIMD kernel, one call per window; the rest (c % 4) below.
+  // Channels in groups of 4 on our SIMD kernel, one call per window; the rest (c % 4, or all of
+  // them without SIMD) in the JS scan below.
   const simd = c >= 4 ? simdKernels(backend) : null;
   const simdChannels = simd ? c - (c % 4) : 0;
-  if (simd) {
-    const xAt = heapOffset(backend, input), dxAt = heapOffset(backend, dx), dyAt = heapOffset(backend, dy);
-    for (let b = 0; b < n; b++) {
-      for (let yr = 0; yr < ho; yr++) {
-        const r0 = yr * sh - padTop;
-        const rMin = Math.max(0, r0), rMax = Math.min(h, r0 + efh);
-        for (let yc = 0; yc < wo; yc++) {
-          const c0 = yc * sw - padLeft;
-          const cMin = Math.max(0, c0), cMax = Math.min(w, c0 + efw);
-          if (rMax <= rMin || cMax <= cMin) continue;
-          const first = ((b * h + rMin) * w + cMin) * c * 4;
-          simd.maxpool_grad_window(xAt + first, dxAt + first, dyAt + ((b * ho + yr) * wo + yc) * c * 4, simdChannels >> 2,
-            rMax - rMin, cMax - cMin, w * c * 4, c * 4);
-        }
-      }
-    }
-    if (simdChannels === c) return dx;
-  }
-
+  const heap = simd ? { x: heapOffset(backend, input), dx: heapOffset(backend, dx), dy: heapOffset(backend, dy) } : null;
   // Running max and its flat index per channel, so the window scan reads x
   // contiguously (NHWC) instead of striding by C.
   const best = new Float64Array(c);
@@ -84,6 +67,13 @@ export function maxPoolGrad(args: {
         const c0 = yc * sw - padLeft;
         const cMin = Math.max(0, c0);
         const cMax = Math.min(w, c0 + efw);
+        const dyBase = ((b * ho + yr) * wo + yc) * c;
+        if (simd && heap && rMax > rMin && cMax > cMin) {
+          const first = ((b * h + rMin) * w + cMin) * c * 4;
+          simd.maxpool_grad_window(heap.x + first, heap.dx + first, heap.dy + dyBase * 4, simdChannels >> 2,
+            rMax - rMin, cMax - cMin, w * c * 4, c * 4);
+        }
+        if (simdChannels === c) continue;
         best.fill(-Infinity);
         bestAt.fill(-1);
         for (let r = rMin; r < rMax; r++) {
@@ -99,7 +89,6 @@ export function maxPoolGrad(args: {
             }
           }
         }
-        const dyBase = ((b * ho + yr) * wo + yc) * c;
         for (let d = simdChannels; d < c; d++) {
           if (bestAt[d] >= 0) dxv[bestAt[d]] += dyv[dyBase + d];
         }
